@@ -1,0 +1,77 @@
+/**
+ * The one catalogue of answers the gateway makes itself. Each entry fixes the HTTP status, the Linkis
+ * envelope status (LINKIS.md §3: -1 not logged in, 1 error, 2 validation failed, 3 no permission) and a
+ * message a person can act on. Code that refuses a request names an entry; nothing invents statuses inline.
+ */
+export const ERROR_CATALOGUE = {
+  NOT_FOUND: { http: 404, status: 1, message: 'The gateway does not serve this path' },
+  METHOD_NOT_ALLOWED: { http: 405, status: 1, message: 'This path does not accept this HTTP method' },
+  BAD_PATH: { http: 400, status: 1, message: 'The request path is malformed' },
+  EXECID_MALFORMED: { http: 400, status: 1, message: 'The execID in the path is malformed' },
+  INSTANCE_UNKNOWN: { http: 404, status: 1, message: 'The Entrance instance is not known to this gateway' },
+  INSTANCE_PARAM_MISSING: { http: 400, status: 1, message: 'The query parameter "instance" (host:port) is required' },
+  AUTH_MISSING: { http: 401, status: -1, message: 'Proxy-user credentials are missing' },
+  AUTH_TOKEN_UNKNOWN: { http: 401, status: -1, message: 'The Validation-Code is not valid' },
+  AUTH_USER_NOT_ALLOWED: { http: 403, status: 3, message: 'This Validation-Code may not act as this user' },
+  AUTH_USER_INVALID: { http: 412, status: 2, message: 'The Proxy-User header is not a valid user name' },
+  BAD_HEADER: { http: 400, status: 1, message: 'A request header is malformed' },
+  BODY_TOO_LARGE: { http: 413, status: 1, message: 'The request body is larger than the gateway accepts' },
+  BODY_MALFORMED: { http: 400, status: 1, message: 'The request body is not valid JSON' },
+  BODY_INVALID: { http: 400, status: 1, message: 'The request body does not have the shape this call needs' },
+  BODY_ABORTED: { http: 400, status: 1, message: 'The client stopped sending the request body' },
+  NO_HEALTHY_UPSTREAM: { http: 503, status: 1, message: 'No Entrance instance is available for new jobs' },
+  UPSTREAM_REFUSED: { http: 503, status: 1, message: 'The Entrance refused the connection (is it running?)' },
+  UPSTREAM_TIMEOUT: { http: 504, status: 1, message: 'The Entrance did not answer in time' },
+  UPSTREAM_RESET: { http: 502, status: 1, message: 'The connection to the Entrance broke before it answered' },
+  UPSTREAM_UNREACHABLE: { http: 502, status: 1, message: 'The Entrance address could not be reached' },
+  UPSTREAM_BAD_ANSWER: { http: 502, status: 1, message: 'The Entrance answered with something that is not a Linkis answer' },
+  RATE_LIMITED: { http: 429, status: 1, message: 'Too many requests; retry later' },
+  SHUTTING_DOWN: { http: 503, status: 1, message: 'The gateway is shutting down; retry on another replica' },
+  INTERNAL: { http: 500, status: 1, message: 'The gateway failed to handle this request' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** How an upstream connection failed, kept as `cause` so logs and metrics can tell them apart. */
+export type UpstreamFailure = 'refused' | 'timeout' | 'connect-timeout' | 'reset' | 'unreachable' | 'other';
+
+export class GatewayError extends Error {
+  readonly http: number;
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    /** Specific detail appended to the catalogue message, e.g. which header is missing. */
+    readonly detail?: string,
+    readonly failure?: UpstreamFailure,
+    options?: { cause?: unknown },
+  ) {
+    const entry = ERROR_CATALOGUE[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message, options);
+    this.http = entry.http;
+    this.status = entry.status;
+  }
+}
+
+/** Classifies a socket-level error from an upstream request into the catalogue. */
+export function classifyUpstreamError(err: NodeJS.ErrnoException): { code: ErrorCode; failure: UpstreamFailure } {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return { code: 'UPSTREAM_REFUSED', failure: 'refused' };
+    case 'GW_CONNECT_TIMEOUT':
+      return { code: 'UPSTREAM_TIMEOUT', failure: 'connect-timeout' };
+    case 'ETIMEDOUT':
+    case 'GW_RESPONSE_TIMEOUT':
+      return { code: 'UPSTREAM_TIMEOUT', failure: 'timeout' };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return { code: 'UPSTREAM_RESET', failure: 'reset' };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return { code: 'UPSTREAM_UNREACHABLE', failure: 'unreachable' };
+    default:
+      return { code: 'UPSTREAM_RESET', failure: 'other' };
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * An Entrance simulator that behaves like an unmodified Linkis Entrance (LINKIS.md), for tests, the demo,
+ * benchmarks and docker-compose. Plain node:http so that it costs little under benchmark load.
+ *
+ * Order of work per request, as in Linkis: record it, then (fault modes aside) SecurityFilter's cookie
+ * check, then the REST handler.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pipeline } from 'node:stream';
+import { createTicketCodec } from '../ticket';
+import { handleApi, type ApiSettings } from './api';
+import { answerFault, type FaultMode } from './faults';
+import { JobStore, type ExecIdFormat, type SimJob } from './jobs';
+import { API_PREFIX, envelope, firstCookie, NOT_LOGGED_IN, parseCookies, sendAnswer } from './wire';
+
+export type { FaultMode } from './faults';
+export type { ExecIdFormat, JobState, SimJob } from './jobs';
+
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  /** The name written into execIDs; default `${host}:${actualPort}`. */
+  instance?: string;
+  /** wds.linkis.crypt.key; default `bdp-for-server`. */
+  cryptKey?: string;
+  /** wds.linkis.session.ticket.key; default `linkis_user_session_ticket_id_v1` (`bdp-user-ticket-id` before 1.1.1). */
+  ticketCookie?: string;
+  execIdFormat?: ExecIdFormat;
+  /** Status answers per state (Inited, Running, then the final state); default 1. 0 finishes at once. */
+  pollsPerState?: number;
+  /** Lines of log each job has; default 30. */
+  logLines?: number;
+  /** When set, `/log` streams an envelope of exactly this many bytes instead of the paged log. */
+  hugeLogBytes?: number;
+  /** Require `dataworkcloud_inner_request=true` next to the ticket, as Linkis does; default true. */
+  requireInnerRequestCookie?: boolean;
+  /** See ApiSettings.ownerCheck; default 'always'. */
+  ownerCheck?: 'always' | 'kill-only';
+  /** See ApiSettings.lookup; default 'shortId' (Linkis's own, misrouting-prone, behaviour). */
+  lookup?: 'shortId' | 'execId';
+  /** First taskID; default 1. Real taskIDs come from one shared database, so several simulators may want disjoint ranges. */
+  taskIdStart?: number;
+  /** Most requests kept in `received` (oldest dropped), so a long benchmark does not grow without bound; default 10000. */
+  maxRecorded?: number;
+}
+
+export interface ReceivedRequest {
+  method: string;
+  /** The request target as sent, query included. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The user the ticket cookie decrypts to, whatever else the request lacks. */
+  ticketUser: string | null;
+  at: number;
+}
+
+export interface EntranceSimulator {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly instance: string;
+  readonly execIdFormat: ExecIdFormat;
+  /** Fault knobs: read on every request, so tests may flip them at any time. */
+  mode: FaultMode;
+  pollsPerState: number;
+  hugeLogBytes: number | undefined;
+  requireInnerRequestCookie: boolean;
+  readonly received: ReceivedRequest[];
+  /** Jobs by the execID this instance issued. */
+  readonly jobs: Map<string, SimJob>;
+  /** Forgets requests and jobs, restarts numbering, and puts the knobs back to their starting values. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const INNER_REQUEST_COOKIE = 'dataworkcloud_inner_request';
+
+export async function createEntranceSimulator(opts: SimulatorOptions = {}): Promise<EntranceSimulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const codec = createTicketCodec(opts.cryptKey ?? 'bdp-for-server');
+  const ticketCookie = opts.ticketCookie ?? 'linkis_user_session_ticket_id_v1';
+  const format = opts.execIdFormat ?? '1.x';
+  const maxRecorded = opts.maxRecorded ?? 10_000;
+  const initial = {
+    mode: 'normal' as FaultMode,
+    pollsPerState: opts.pollsPerState ?? 1,
+    hugeLogBytes: opts.hugeLogBytes,
+    requireInnerRequestCookie: opts.requireInnerRequestCookie ?? true,
+  };
+  let instance = opts.instance ?? '';
+  const store = new JobStore({ format, instance: () => instance, logLines: opts.logLines ?? 30, taskIdStart: opts.taskIdStart ?? 1 });
+  const received: ReceivedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  const sim: EntranceSimulator = {
+    host,
+    port: 0,
+    url: '',
+    instance,
+    execIdFormat: format,
+    ...initial,
+    received,
+    jobs: store.jobs,
+    reset() {
+      received.length = 0;
+      store.reset();
+      Object.assign(sim, initial);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Hung requests and keep-alive connections would hold close() open forever.
+        for (const s of sockets) s.destroy();
+      }),
+  };
+
+  function userOf(headers: IncomingHttpHeaders): { ticketUser: string | null; authorized: boolean } {
+    const cookies = parseCookies(headers);
+    const ticket = firstCookie(cookies, ticketCookie);
+    const ticketUser = ticket ? (codec.read(ticket)?.user ?? null) : null;
+    // The ticket is in no session map of this Entrance, so Linkis only takes it with the inner-request cookie.
+    const inner = firstCookie(cookies, INNER_REQUEST_COOKIE) === 'true';
+    return { ticketUser, authorized: ticketUser !== null && (inner || !sim.requireInnerRequestCookie) };
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const { ticketUser, authorized } = userOf(req.headers);
+    received.push({ method: req.method ?? '', path: target, headers: req.headers, body, ticketUser, at: Date.now() });
+    if (received.length > maxRecorded) received.splice(0, received.length - maxRecorded);
+
+    const mode = sim.mode;
+    if (answerFault(mode, res, path)) return;
+    const die = mode === 'die-mid-response';
+    if (!authorized) {
+      // SecurityFilter answers with the raw request URI as the method.
+      sendAnswer(res, envelope(path, -1, NOT_LOGGED_IN), die);
+      return;
+    }
+    if (!path.startsWith(API_PREFIX)) {
+      sendAnswer(res, envelope(path, 1, `No handler found for ${req.method} ${path}`, {}, 404), die);
+      return;
+    }
+    const settings: ApiSettings = {
+      store,
+      pollsPerState: sim.pollsPerState,
+      hugeLogBytes: sim.hugeLogBytes,
+      ownerCheck: opts.ownerCheck ?? 'always',
+      lookup: opts.lookup ?? 'shortId',
+    };
+    let result;
+    try {
+      result = handleApi(settings, {
+        httpMethod: req.method ?? 'GET',
+        rest: path.slice(API_PREFIX.length),
+        query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)),
+        body,
+        user: ticketUser!,
+      });
+    } catch (e) {
+      // Linkis's catchIt: any exception becomes a status-1 envelope.
+      sendAnswer(res, envelope(path, 1, `${(e as Error).name}: ${(e as Error).message}`), die);
+      return;
+    }
+    if ('answer' in result) {
+      sendAnswer(res, result.answer, die);
+      return;
+    }
+    // The huge log: chunked, no Content-Length, pulled from its generator as the socket drains.
+    res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
+    if (die) {
+      const stream = result.stream;
+      stream.once('data', (chunk: Buffer) => {
+        stream.destroy();
+        res.write(chunk, () => res.destroy());
+      });
+      return;
+    }
+    pipeline(result.stream, res, () => {
+      /* a client that goes away mid-stream is not an error here */
+    });
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => res.destroy());
+  });
+  // Node's 5 s default would race a client's pooled keep-alive sockets far sooner than a Jetty-run Entrance does.
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (!instance) instance = `${host}:${port}`;
+  Object.assign(sim, { port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, instance });
+  return sim;
+}
