@@ -22,8 +22,9 @@ export function decideProxyUser(user: string | string[] | undefined, token: stri
   // Node joins repeated custom headers into one string; arrays only occur for set-cookie, but be total.
   const u = Array.isArray(user) ? user.join(', ') : user;
   const t = Array.isArray(token) ? token.join(', ') : token;
-  if (!u && !t) return refuse('missing', 'AUTH_MISSING', 'send both Proxy-User and Validation-Code headers');
-  if (!u) return refuse('missing', 'AUTH_MISSING', 'the Proxy-User header is missing');
+  // A Proxy-User header that is present but empty is an invalid name (412), not a missing one.
+  if (u === undefined && !t) return refuse('missing', 'AUTH_MISSING', 'send both Proxy-User and Validation-Code headers');
+  if (u === undefined) return refuse('missing', 'AUTH_MISSING', 'the Proxy-User header is missing');
   if (!t) return refuse('missing', 'AUTH_MISSING', 'the Validation-Code header is missing');
   const name = checkUserName(u);
   if (!name.ok) return refuse('invalid-user', 'AUTH_USER_INVALID', name.reason);

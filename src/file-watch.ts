@@ -104,7 +104,7 @@ export function watchFile(file: string, onChange: () => void, opts: WatchOptions
     close() {
       if (closed) return;
       closed = true;
-
+      clearInterval(poll);
       if (debounce) clearTimeout(debounce);
       debounce = null;
       watcher?.close();

@@ -55,7 +55,8 @@ export function classifyEntranceRequest(method: string, url: string): Route {
   if (segments.length !== 2) return { type: 'reject', path, code: 'NOT_FOUND' };
   const [idSegment, action] = segments;
   if (!ACTION.test(action)) return { type: 'reject', path, code: 'NOT_FOUND', detail: `unknown action "${printable(action)}"` };
-  const kind = KIND_OF_ACTION[action] ?? 'other';
+  // Own keys only: an action named `constructor` or `toString` must not pick up Object.prototype members.
+  const kind = Object.hasOwn(KIND_OF_ACTION, action) ? KIND_OF_ACTION[action] : 'other';
   const parsed = parseJobIdSegment(idSegment);
   if (!parsed.ok) return { type: 'reject', path, code: 'EXECID_MALFORMED', detail: parsed.reason };
   if (parsed.kind === 'taskId') return { type: 'task', kind, path, action, taskId: parsed.taskId };

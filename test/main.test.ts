@@ -1,0 +1,181 @@
+/**
+ * The gateway as operators run it: the real main process, its config loading, its file watcher and
+ * its signal handling. Simulated Entrances run in the test process; the gateway in a child process.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startSimulators } from './harness';
+import type { EntranceSimulator } from '../src/simulator/entrance';
+
+const MAIN = join(__dirname, '..', 'src', 'main.ts');
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  lines: () => Array<Record<string, any>>;
+}
+
+function startMain(confDir: string, extraArgs: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--conf', confDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const lines = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`gateway did not start: ${out}${err}`)), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`gateway exited with ${code}: ${err}`));
+    });
+    const poll = setInterval(() => {
+      const listening = lines().find((l) => l.message === 'listening');
+      if (!listening) return;
+      clearInterval(poll);
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      ok({ child, url: listening.url, stdout: () => out, lines });
+    }, 50);
+  });
+}
+
+function stop(r: Running): Promise<number | null> {
+  return new Promise((ok) => {
+    if (r.child.exitCode !== null) return ok(r.child.exitCode);
+    r.child.once('exit', (code) => ok(code));
+    r.child.kill('SIGTERM');
+  });
+}
+
+function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((ok) => child.once('exit', (code) => ok({ code, stderr })));
+}
+
+/** Polls until `check` passes or 2 s (the hot-reload promise) have gone by. */
+async function within2s(check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < 2000) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met within 2 s');
+}
+
+describe('main process', () => {
+  let sims: EntranceSimulator[];
+  let confDir: string;
+  let gw: Running;
+  const status = async (token: string, user = 'alice') => (await call(`${gw.url}${ENTRANCE}/operation/metrics/runningtask?instance=${sims[0].instance}`, { headers: asUser(user, token) })).status;
+
+  before(async () => {
+    sims = await startSimulators(2);
+    confDir = mkdtempSync(join(tmpdir(), 'lgw-main-'));
+    writeFileSync(
+      join(confDir, 'gateway.properties'),
+      `gateway.server.host=127.0.0.1\ngateway.server.port=0\ngateway.log.format=json\ngateway.entrance.instances=${sims.map((s) => s.instance).join(',')}\n`,
+    );
+    writeFileSync(join(confDir, 'proxy.properties'), `${TOKEN}=alice\n`);
+    gw = await startMain(confDir);
+  });
+  after(async () => {
+    await stop(gw);
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('serves a submission end to end', async () => {
+    const r = await call(`${gw.url}${ENTRANCE}/submit`, {
+      method: 'POST',
+      headers: { ...asUser(), 'content-type': 'application/json' },
+      body: JSON.stringify({ executionContent: { code: 'select 1', runType: 'sql' }, labels: { engineType: 'spark-3.2.1', userCreator: 'alice-IDE' } }),
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.status, 0);
+    assert.match(r.body.data.execID, /^exec_id/);
+  });
+
+  it('applies an in-place edit of proxy.properties within 2 s', async () => {
+    assert.equal(await status(OTHER_TOKEN), 401);
+    writeFileSync(join(confDir, 'proxy.properties'), `${TOKEN}=alice\n${OTHER_TOKEN}=*\n`);
+    const took = await within2s(async () => (await status(OTHER_TOKEN)) === 200);
+    assert.ok(took < 2000);
+  });
+
+  it('applies an atomic rename, and a removed token stops working at once', async () => {
+    const tmp = join(confDir, '.proxy.properties.tmp');
+    writeFileSync(tmp, `${OTHER_TOKEN}=*\n`);
+    renameSync(tmp, join(confDir, 'proxy.properties'));
+    await within2s(async () => (await status(TOKEN)) === 401);
+    assert.equal(await status(OTHER_TOKEN), 200);
+  });
+
+  it('keeps the last good rules when the file is broken, and logs why', async () => {
+    writeFileSync(join(confDir, 'proxy.properties'), `${OTHER_TOKEN}=*\n${TOKEN}=al ice,\n`);
+    await within2s(async () => gw.lines().some((l) => l.event === 'allowlist.reload' && l.ok === false));
+    assert.equal(await status(OTHER_TOKEN), 200, 'old rules still in force');
+    assert.equal(await status(TOKEN), 401, 'the broken file was not applied');
+    const failed = gw.lines().find((l) => l.event === 'allowlist.reload' && l.ok === false)!;
+    assert.match(JSON.stringify(failed), /line 2|"line":2/);
+    assert.ok(!gw.stdout().includes(TOKEN) && !gw.stdout().includes(OTHER_TOKEN), 'no token in the logs');
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const other = await startMain(confDir);
+    assert.equal(await stop(other), 0);
+  });
+});
+
+describe('start-up validation', () => {
+  it('refuses a bad value, naming the key and the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgw-bad-'));
+    writeFileSync(join(dir, 'gateway.properties'), 'gateway.server.port=99999\n');
+    writeFileSync(join(dir, 'proxy.properties'), '');
+    const r = await run(['--conf', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /gateway\.server\.port/);
+    assert.ok(r.stderr.includes(join(dir, 'gateway.properties')));
+  });
+
+  it('refuses a broken proxy.properties at start, with its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgw-bad-'));
+    writeFileSync(join(dir, 'gateway.properties'), 'gateway.entrance.instances=127.0.0.1:1\ngateway.server.port=0\n');
+    writeFileSync(join(dir, 'proxy.properties'), '# ok\nshort=alice\n');
+    const r = await run(['--conf', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /proxy\.properties:2/);
+  });
+});
+
+describe('demo mode (the quick start)', () => {
+  it('starts simulated Entrances and prints a curl that submits a job as alice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgw-demo-'));
+    writeFileSync(join(dir, 'gateway.properties'), 'gateway.server.host=127.0.0.1\ngateway.server.port=0\ngateway.log.format=json\n');
+    const demo = await startMain(dir);
+    try {
+      await within2s(async () => demo.stdout().includes('curl '));
+      const token = /Validation-Code: ([^']+)'/.exec(demo.stdout())![1];
+      const body = /-d '([^']+)'/.exec(demo.stdout())![1];
+      const url = /\s(http:\/\/\S+\/submit)/.exec(demo.stdout())![1];
+      const r = await call(url, { method: 'POST', headers: { ...asUser('alice', token), 'content-type': 'application/json' }, body });
+      assert.equal(r.status, 200, r.text);
+      assert.ok(isEnvelope(r.body));
+      const id = encodeURIComponent(r.body.data.execID);
+      const s = await call(`${demo.url}${ENTRANCE}/${id}/status`, { headers: asUser('alice', token) });
+      assert.equal(s.body.status, 0);
+      assert.ok(['Inited', 'Running', 'Succeed'].includes(s.body.data.status));
+    } finally {
+      assert.equal(await stop(demo), 0);
+    }
+  });
+});
