@@ -1,19 +1,27 @@
 /**
- * What the client gets from an Entrance's answer. Success answers stream through byte for byte and
- * unbuffered (logs can be hundreds of megabytes). Error answers are small and are read (bounded) so
- * that a Spring error JSON or an HTML page becomes an envelope, keeping the upstream HTTP status.
- * A success that is not JSON at all is not a Linkis answer and becomes a 502 envelope.
+ * What the client gets from an Entrance's answer. Success answers pass through byte for byte; large or
+ * chunked ones (logs can be hundreds of megabytes) stream unbuffered. Small successes with a declared
+ * length are read whole and checked to be an envelope first: a body that only starts like JSON is not a
+ * Linkis answer. Error answers are small and are read (bounded) so that a Spring error JSON or an HTML
+ * page becomes an envelope, keeping the upstream HTTP status. A success that is not a Linkis answer
+ * becomes a 502 envelope; an Entrance that dies before the gateway sent anything becomes a 502 too.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { RequestContext } from './context';
-import { envelopeJson, sendEnvelope, wrapUpstreamAnswer } from './envelope';
+import { envelopeJson, errorEnvelope, isEnvelope, sendEnvelope, wrapUpstreamAnswer } from './envelope';
+import { GatewayError } from './errors';
 
 const MAX_ERROR_BODY = 256 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
 
 export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
   // The Entrance died mid-answer: cut the client's connection too, so it sees a truncated response.
+  // If nothing went to the client yet (the answer was being read whole), say so with an envelope.
+  let cutOnce = false;
   const cut = () => {
+    if (cutOnce) return; // 'aborted' and 'error' both fire: a second call must not destroy the envelope being sent
+    cutOnce = true;
+    if (!res.headersSent && !res.destroyed) return upstreamReset(res, ctx, req);
     if (!res.writableFinished) res.destroy();
   };
   proxyRes.once('aborted', cut).once('error', cut);
@@ -32,8 +40,22 @@ export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerRespo
   });
 }
 
-/** Looks at the first bytes only; an envelope always starts with '{'. */
+/**
+ * A small answer with a declared length is parsed before anything is sent (cheap, and it catches bytes
+ * that start like an envelope and then are not JSON). A large or chunked one streams after looking at
+ * its first bytes only; an envelope always starts with '{'.
+ */
 function streamIfJson(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
+  const declared = proxyRes.headers['content-length'];
+  if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_ERROR_BODY) {
+    readBounded(proxyRes, (body) => {
+      if (res.headersSent || res.destroyed) return;
+      if (!isEnvelopeBytes(body)) return badAnswer(res, ctx, req, status, body.toString('utf8'));
+      res.writeHead(status, forwardedHeaders(proxyRes, ctx));
+      res.end(body);
+    });
+    return;
+  }
   const onFirst = (chunk: Buffer) => {
     proxyRes.off('data', onFirst).off('end', onEmpty);
     proxyRes.pause();
@@ -61,6 +83,22 @@ function badAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessag
     requestId: ctx.id,
   });
   sendEnvelope(res, 502, json, { 'x-request-id': ctx.id });
+}
+
+function isEnvelopeBytes(body: Buffer): boolean {
+  try {
+    return isEnvelope(JSON.parse(body.toString('utf8')));
+  } catch {
+    return false;
+  }
+}
+
+function upstreamReset(res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
+  const err = new GatewayError('UPSTREAM_RESET', ctx.upstream!.name, 'reset');
+  ctx.envelopeStatus = err.status;
+  ctx.errorCode = err.code;
+  ctx.failure = 'reset';
+  sendEnvelope(res, err.http, errorEnvelope(pathOf(req), err, ctx.id, { instance: ctx.upstream!.name }), { 'x-request-id': ctx.id });
 }
 
 function readBounded(stream: IncomingMessage, done: (body: Buffer) => void, already = 0): void {
