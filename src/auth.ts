@@ -54,11 +54,13 @@ export function createProxyUserAuth(deps: ProxyUserAuthDeps): Middleware {
     const outcome = decideProxyUser(req.headers['proxy-user'], req.headers['validation-code'], deps.allowlist());
     const ctx = contextOf(req);
     if (outcome.ok) {
+      ctx.authOutcome = 'allowed';
       ctx.user = outcome.user;
       ctx.tokenFingerprint = outcome.fingerprint;
       return next();
     }
     ctx.tokenFingerprint = outcome.fingerprint;
+    ctx.authOutcome = outcome.reason;
     deps.onRefusal?.(req, outcome);
     next(outcome.error);
   };

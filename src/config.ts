@@ -28,6 +28,24 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   ticketCacheMs: number;
   log: { level: string; format: 'json' | 'pretty' | 'auto' };
+  /** Instances that take no new submissions (follow-ups still reach them). */
+  draining: string[];
+  health: {
+    mode: 'tcp' | 'http' | 'off';
+    path: string;
+    intervalMs: number;
+    timeoutMs: number;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+    passiveFailures: number;
+    passiveEjectMs: number;
+  };
+  rateLimit: { windowMs: number; perClient: number; perUser: number; redisUrl?: string };
+  trustProxy: string[];
+  limits: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes: number };
+  shutdownGraceMs: number;
+  /** The admin listener (src/admin/); off unless the credentials file names an admin. */
+  admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -47,6 +65,30 @@ const DEFAULTS: Record<string, string> = {
   'gateway.ticket.cache.ms': '60000',
   'gateway.log.level': 'info',
   'gateway.log.format': 'auto',
+  'gateway.entrance.draining': '',
+  'gateway.health.check.mode': 'tcp',
+  'gateway.health.check.path': '/actuator/health',
+  'gateway.health.check.interval.ms': '2000',
+  'gateway.health.check.timeout.ms': '1000',
+  'gateway.health.check.healthy.threshold': '2',
+  'gateway.health.check.unhealthy.threshold': '2',
+  'gateway.health.passive.failures': '3',
+  'gateway.health.passive.eject.ms': '10000',
+  'gateway.ratelimit.window.ms': '60000',
+  'gateway.ratelimit.client.limit': '6000',
+  'gateway.ratelimit.user.limit': '1200',
+  'gateway.ratelimit.redis.url': '',
+  'gateway.trust.proxy': '',
+  'gateway.server.request.timeout.ms': '300000',
+  'gateway.server.headers.timeout.ms': '20000',
+  'gateway.server.keepalive.timeout.ms': '65000',
+  'gateway.server.max.header.bytes': '16384',
+  'gateway.shutdown.grace.ms': '30000',
+  'gateway.admin.host': '127.0.0.1',
+  'gateway.admin.port': '9002',
+  'gateway.admin.credentials.file': 'admin.properties',
+  'gateway.admin.audit.file': 'audit.log',
+  'gateway.admin.allow.public': 'false',
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);
@@ -102,6 +144,19 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
   const level = get('gateway.log.level');
   if (!['error', 'warn', 'info', 'debug'].includes(level)) problems.push(`gateway.log.level: "${level}" is not one of error, warn, info, debug`);
 
+  const draining = get('gateway.entrance.draining').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const d of draining) if (!instances.some((i) => i.name === d)) problems.push(`gateway.entrance.draining: "${d}" is not in gateway.entrance.instances`);
+  const healthMode = get('gateway.health.check.mode');
+  if (!['tcp', 'http', 'off'].includes(healthMode)) problems.push(`gateway.health.check.mode: "${healthMode}" is not one of tcp, http, off`);
+  const healthPath = get('gateway.health.check.path');
+  if (!/^\/[\x21-\x7e]*$/.test(healthPath)) problems.push(`gateway.health.check.path: "${healthPath}" must be a path starting with /`);
+  const redisUrl = get('gateway.ratelimit.redis.url');
+  if (redisUrl && !/^rediss?:\/\/\S+$/.test(redisUrl)) problems.push(`gateway.ratelimit.redis.url: "${redisUrl}" is not a redis:// or rediss:// URL`);
+  const trustProxy = get('gateway.trust.proxy').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const t of trustProxy) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/[0-9]{1,3})?)$/.test(t)) problems.push(`gateway.trust.proxy: "${t}" is not an address, CIDR, or loopback/linklocal/uniquelocal`);
+  }
+
   const config: GatewayConfig = {
     confDir,
     file,
@@ -118,9 +173,57 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     bodyLimitBytes: bodyLimitBytes ?? 0,
     ticketCacheMs: int('gateway.ticket.cache.ms', 0, 3_600_000),
     log: { level, format: format as GatewayConfig['log']['format'] },
+    draining,
+    health: {
+      mode: healthMode as GatewayConfig['health']['mode'],
+      path: healthPath,
+      intervalMs: int('gateway.health.check.interval.ms', 100, 3_600_000),
+      timeoutMs: int('gateway.health.check.timeout.ms', 10, 600_000),
+      healthyThreshold: int('gateway.health.check.healthy.threshold', 1, 100),
+      unhealthyThreshold: int('gateway.health.check.unhealthy.threshold', 1, 100),
+      passiveFailures: int('gateway.health.passive.failures', 1, 1000),
+      passiveEjectMs: int('gateway.health.passive.eject.ms', 100, 3_600_000),
+    },
+    rateLimit: {
+      windowMs: int('gateway.ratelimit.window.ms', 100, 86_400_000),
+      perClient: int('gateway.ratelimit.client.limit', 0, 1_000_000_000),
+      perUser: int('gateway.ratelimit.user.limit', 0, 1_000_000_000),
+      redisUrl: redisUrl || undefined,
+    },
+    trustProxy,
+    limits: {
+      requestTimeoutMs: int('gateway.server.request.timeout.ms', 1000, 86_400_000),
+      headersTimeoutMs: int('gateway.server.headers.timeout.ms', 100, 600_000),
+      keepAliveTimeoutMs: int('gateway.server.keepalive.timeout.ms', 100, 600_000),
+      maxHeaderBytes: int('gateway.server.max.header.bytes', 1024, 1_048_576),
+    },
+    shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
+    admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
   };
   if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'));
   return config;
+}
+
+/** Loopback only: an IPv4 127/8 address, ::1 or localhost. Anything else reaches other machines. */
+export function isLoopbackHost(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host === '[::1]' || host.toLowerCase() === 'localhost';
+}
+
+function validateAdmin(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, confDir: string, serverPort: number, problems: string[]): GatewayConfig['admin'] {
+  const host = nonEmpty('gateway.admin.host');
+  const port = int('gateway.admin.port', 0, 65535);
+  const allow = get('gateway.admin.allow.public');
+  if (allow !== 'true' && allow !== 'false') problems.push(`gateway.admin.allow.public: "${allow}" is not true or false`);
+  // The admin API edits who may act as whom: it must not be reachable from the network by accident.
+  if (host && allow !== 'true' && !isLoopbackHost(host)) {
+    problems.push(`gateway.admin.host: "${host}" is not a loopback address; the admin listener binds a public address only with gateway.admin.allow.public=true`);
+  }
+  if (port !== 0 && port === serverPort) problems.push(`gateway.admin.port: ${port} is also gateway.server.port; the admin listener needs its own port`);
+  const file = (key: string) => {
+    const v = nonEmpty(key);
+    return isAbsolute(v) ? v : join(confDir, v);
+  };
+  return { host, port, credentialsFile: file('gateway.admin.credentials.file'), auditFile: file('gateway.admin.audit.file'), allowPublic: allow === 'true' };
 }
 
 /** `host:port` or `host:port=http://address:port`, comma-separated. */

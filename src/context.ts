@@ -12,8 +12,12 @@ export interface RequestContext {
   id: string;
   startedAt: number;
   route?: Route;
+  /** The client's address: the socket's, or from X-Forwarded-For when the hop is a trusted proxy. */
+  clientAddress?: string;
   user?: string;
   tokenFingerprint?: string;
+  /** 'allowed' or the refusal reason; a metrics label. */
+  authOutcome?: string;
   /** The body to forward when the gateway had to read it (submissions are rewritten). */
   body?: Buffer;
   upstream?: Upstream;

@@ -8,6 +8,7 @@ import { contextOf } from './context';
 import { errorEnvelope, sendEnvelope } from './envelope';
 import { GatewayError } from './errors';
 import { IDENTITY_HEADERS, forwardedCookieHeader } from './identity';
+import type { GatewayMetrics } from './metrics';
 import type { Middleware } from './pipeline';
 import { classifyEntranceRequest } from './routes';
 import type { TicketCache } from './ticket';
@@ -51,7 +52,7 @@ export function selectUpstream(registry: UpstreamRegistry): Middleware {
   };
 }
 
-export function createErrorResponder(logger: Logger): (err: unknown, req: IncomingMessage, res: ServerResponse) => void {
+export function createErrorResponder(logger: Logger, securityHeaders: Readonly<Record<string, string>>): (err: unknown, req: IncomingMessage, res: ServerResponse) => void {
   return (err, req, res) => {
     const ctx = contextOf(req);
     let gwErr: GatewayError;
@@ -62,7 +63,7 @@ export function createErrorResponder(logger: Logger): (err: unknown, req: Incomi
     }
     ctx.envelopeStatus = gwErr.status;
     ctx.errorCode = gwErr.code;
-    const headers: Record<string, string> = { 'x-request-id': ctx.id };
+    const headers: Record<string, string> = { ...securityHeaders, 'x-request-id': ctx.id };
     // The rest of an oversized body is never read; closing is cheaper than draining it.
     if (gwErr.code === 'BODY_TOO_LARGE') headers.connection = 'close';
     const path = ctx.route?.path ?? (req.url ?? '/').split('?')[0];
@@ -71,13 +72,20 @@ export function createErrorResponder(logger: Logger): (err: unknown, req: Incomi
   };
 }
 
-/** One access line per request, written when the response is done or the connection is gone. */
-export function accessLog(logger: Logger): Middleware {
+/**
+ * One access line and one metrics sample per request, when the answer is done or the connection is
+ * gone. The only place that observes a finished request, so logs and metrics always agree.
+ */
+export function observeRequest(logger: Logger, metrics: GatewayMetrics): Middleware {
   return (req, res, next) => {
     const ctx = contextOf(req);
     const written = req.socket.bytesWritten;
     res.once('close', () => {
       const route = ctx.route;
+      const seconds = (performance.now() - ctx.startedAt) / 1000;
+      metrics.request(route && route.type !== 'reject' ? route.kind : 'other', res.statusCode, ctx.upstream?.name, seconds);
+      if (ctx.authOutcome) metrics.auth(ctx.authOutcome);
+      if (ctx.failure && ctx.upstream) metrics.upstreamFailure(ctx.upstream.name, ctx.failure);
       logger.info('access', {
         requestId: ctx.id,
         method: req.method,
@@ -86,9 +94,10 @@ export function accessLog(logger: Logger): Middleware {
         status: res.statusCode,
         envelopeStatus: ctx.envelopeStatus,
         errorCode: ctx.errorCode,
-        durationMs: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+        durationMs: Math.round(seconds * 100_000) / 100,
         bytes: req.socket.bytesWritten - written,
         user: ctx.user,
+        client: ctx.clientAddress,
         token: ctx.tokenFingerprint,
         instance: ctx.upstream?.name,
         upstreamStatus: ctx.upstreamStatus,

@@ -26,8 +26,17 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_UNREACHABLE: { http: 502, status: 1, message: 'The Entrance address could not be reached' },
   UPSTREAM_BAD_ANSWER: { http: 502, status: 1, message: 'The Entrance answered with something that is not a Linkis answer' },
   RATE_LIMITED: { http: 429, status: 1, message: 'Too many requests; retry later' },
+  REQUEST_TIMEOUT: { http: 408, status: 1, message: 'The client was too slow sending the request' },
   SHUTTING_DOWN: { http: 503, status: 1, message: 'The gateway is shutting down; retry on another replica' },
   INTERNAL: { http: 500, status: 1, message: 'The gateway failed to handle this request' },
+  // Admin listener (src/admin/): token allowlist administration.
+  ADMIN_UNAUTHORIZED: { http: 401, status: -1, message: 'An admin credential is required (Authorization: Bearer <admin token>)' },
+  ADMIN_CONFLICT: { http: 409, status: 1, message: 'proxy.properties changed since you read it; reload, check, and retry with the new ETag' },
+  ADMIN_PRECONDITION_REQUIRED: { http: 428, status: 1, message: 'A change needs the If-Match header with the ETag of your last read' },
+  TOKEN_NOT_FOUND: { http: 404, status: 1, message: 'No token in proxy.properties has this fingerprint' },
+  ADMIN_VALIDATION: { http: 412, status: 2, message: 'The change was refused' },
+  ADMIN_FILE_BUSY: { http: 503, status: 1, message: 'proxy.properties is locked by another writer; retry in a moment' },
+  ADMIN_WRITE_FAILED: { http: 500, status: 1, message: 'proxy.properties could not be written' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

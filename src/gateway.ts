@@ -1,23 +1,26 @@
 /**
  * Assembles the gateway from its parts. This is the one place that shows the order in which a request
  * is handled. Proxied Linkis traffic takes the lean data plane; everything else goes to an Express app
- * (health, and a 404 envelope for what the gateway does not serve).
+ * (health, readiness, and a 404 envelope for what the gateway does not serve).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import express from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'winston';
 import type { Allowlist } from './allowlist';
 import { createProxyUserAuth } from './auth';
 import { createBodyReader } from './body';
 import type { GatewayConfig } from './config';
-import { accessLog, actAsUser, createErrorResponder, routeRequest, selectUpstream } from './data-plane';
+import { contextOf } from './context';
+import { actAsUser, createErrorResponder, observeRequest, routeRequest, selectUpstream } from './data-plane';
 import { envelopeJson, errorEnvelope, sendEnvelope } from './envelope';
 import { GatewayError } from './errors';
+import type { GatewayMetrics } from './metrics';
 import { compose } from './pipeline';
 import { createEntranceProxy } from './proxy';
+import type { RateLimits } from './rate-limit';
 import { ENTRANCE_PREFIX } from './routes';
+import { helmetHeaders } from './security-headers';
 import { createTicketCache, createTicketCodec } from './ticket';
 import type { UpstreamRegistry } from './upstreams';
 
@@ -25,7 +28,11 @@ export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
   allowlist: () => Allowlist;
+  /** False until proxy.properties was loaded once; /ready reports it. */
+  allowlistLoaded: () => boolean;
   registry: UpstreamRegistry;
+  metrics: GatewayMetrics;
+  rateLimits: RateLimits;
 }
 
 export interface Gateway {
@@ -33,41 +40,64 @@ export interface Gateway {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The `clientError` listener: requests Node could not parse still get an envelope. */
   onClientError(err: NodeJS.ErrnoException, socket: Socket): void;
+  /** What /ready reports; also for the admin listener. */
+  readiness(): { ready: boolean; checks: Record<string, boolean> };
   close(): void;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { config, logger, registry } = deps;
+  const { config, logger, registry, metrics, rateLimits } = deps;
   const tickets = createTicketCache(createTicketCodec(config.cryptKey), config.ticketCacheMs);
   const proxy = createEntranceProxy({ registry, ...config.upstream });
-  const onError = createErrorResponder(logger);
+  const security = helmetHeaders();
+  const onError = createErrorResponder(logger, security);
 
   // Apply in order:
   const dataPlane = compose(
     [
-      accessLog(logger), //                                   1. request id, one access line when done
-      createProxyUserAuth({ //                                 2. Proxy-User + Validation-Code vs the live allowlist
+      observeRequest(logger, metrics), //          1. request id; one access line and metrics sample when done
+      rateLimits.perClient, //                      2. per client address (trusted X-Forwarded-For only)
+      createProxyUserAuth({ //                      3. Proxy-User + Validation-Code against the live allowlist
         allowlist: deps.allowlist,
-        onRefusal: (req, o) => logger.warn('auth refused', { requestId: req.gw?.id, reason: o.reason, token: o.fingerprint }),
+        onRefusal: (req, o) => logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, token: o.fingerprint, client: req.gw?.clientAddress }),
       }),
-      routeRequest(), //                                       3. which call; execID → instance; malformed → 400
-      createBodyReader(config.bodyLimitBytes), //              4. bounded body; submissions rewritten to the user
-      actAsUser(tickets, config.ticketCookie), //              5. strip client identity, add the user's ticket
-      selectUpstream(registry), //                             6. the execID's own instance, or the balancer
-      proxy.forward, //                                        7. http-proxy-middleware to the Entrance
+      rateLimits.perUser, //                        4. per token and effective user
+      routeRequest(), //                            5. which call; execID → instance; malformed → 400
+      createBodyReader(config.bodyLimitBytes), //   6. bounded body; submissions rewritten to the user
+      actAsUser(tickets, config.ticketCookie), //   7. strip client identity, add the user's ticket cookie
+      selectUpstream(registry), //                  8. the execID's own instance, or the balancer
+      proxy.forward, //                             9. http-proxy-middleware to the Entrance
     ],
     onError,
   );
 
+  const readiness = () => {
+    const checks = {
+      config: true,
+      allowlist: deps.allowlistLoaded(),
+      entrance: registry.all().some((u) => u.healthy && !u.draining),
+    };
+    return { ready: checks.config && checks.allowlist && checks.entrance, checks };
+  };
+
   const controlPlane = express();
   controlPlane.disable('x-powered-by');
-  controlPlane.use(helmet());
+  controlPlane.disable('etag');
+  controlPlane.use((_req, res, next) => {
+    res.set(security);
+    next();
+  });
   controlPlane.get('/health', (_req, res) => {
-    res.type('application/json;charset=UTF-8').send(envelopeJson('/health', 0, 'OK', {}));
+    res.type('application/json;charset=UTF-8').send(envelopeJson('/health', 0, 'alive', {}));
+  });
+  controlPlane.get('/ready', (_req, res) => {
+    const r = readiness();
+    res.status(r.ready ? 200 : 503).type('application/json;charset=UTF-8').send(envelopeJson('/ready', r.ready ? 0 : 1, r.ready ? 'ready' : 'not ready', r.checks));
   });
   controlPlane.use((req, res) => {
+    const id = contextOf(req).id;
     const err = new GatewayError('NOT_FOUND', req.path);
-    sendEnvelope(res, err.http, errorEnvelope(req.path, err, req.gw?.id));
+    sendEnvelope(res, err.http, errorEnvelope(req.path, err, id), { 'x-request-id': id });
   });
 
   return {
@@ -77,15 +107,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     onClientError(err, socket) {
       if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-      const gwErr = new GatewayError('BAD_HEADER', tooLarge ? 'the request headers are too large' : 'the request could not be parsed as HTTP');
-      const body = errorEnvelope('/', gwErr);
-      const status = tooLarge ? 431 : 400;
-      socket.end(
-        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-          `content-type: application/json;charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
+      const [status, reason, detail] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'the request was not received in time']
+            : [400, 'Bad Request', 'the request could not be parsed as HTTP (e.g. a CR or LF inside a header)'];
+      const body = errorEnvelope('/', new GatewayError(status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_HEADER', detail));
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     },
+    readiness,
     close() {
       proxy.close();
       tickets.close();

@@ -30,7 +30,9 @@ export function forwardedCookieHeader(clientCookie: string | string[] | undefine
     if (!pair) continue;
     const eq = pair.indexOf('=');
     const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-    if (!isIdentityCookie(name, ticketCookie)) kept.push(pair);
+    // RFC 2965-style parsers also split on ',': "a=x, <ticket>=forged" must not smuggle a ticket through.
+    const smuggled = pair.includes(',') && pair.split(',').some((p) => isIdentityCookie(p.split('=')[0].trim(), ticketCookie));
+    if (!smuggled && !isIdentityCookie(name, ticketCookie)) kept.push(pair);
   }
   return kept.length ? `${kept.join('; ')}; ${own}` : own;
 }

@@ -5,12 +5,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { createAdmin, type Admin } from './admin/admin';
 import { createAllowlistStore } from './allowlist-store';
 import { ConfigError, loadConfig, type GatewayConfig } from './config';
 import { demoCurl, startDemo, type Demo } from './demo';
 import { watchFile } from './file-watch';
 import { createGateway } from './gateway';
+import { createHealthChecker } from './health-check';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import { createRateLimits } from './rate-limit';
 import { createUpstreamRegistry } from './upstreams';
 
 function confDirFrom(argv: string[], env: NodeJS.ProcessEnv): string {
@@ -21,14 +25,18 @@ function confDirFrom(argv: string[], env: NodeJS.ProcessEnv): string {
   return resolve(env.LINKIS_GATEWAY_CONF ?? 'conf');
 }
 
+function fail(message: string): never {
+  process.stderr.write(`linkis-gateway: ${message}\n`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
   let config: GatewayConfig;
   try {
     config = loadConfig(confDirFrom(process.argv.slice(2), process.env));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`linkis-gateway: configuration error\n${err.message}\n`);
-    process.exit(2);
+    fail(`configuration error\n${err.message}`);
   }
   const logger = createLogger(config.log);
   const closers: Array<() => unknown> = [];
@@ -41,26 +49,71 @@ async function main(): Promise<void> {
     logger.warn('demo mode: no gateway.entrance.instances configured, started simulated Entrances', { instances: demo.instances.map((i) => `${i.name}=${i.url}`) });
   }
 
-  const store = createAllowlistStore({ file: config.proxyUserFile, logger });
+  const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
+  closers.push(() => registry.close());
+  for (const name of config.draining) registry.setDraining(name, true);
+  registry.onChange((u, why) => logger.warn('entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, why }));
+  const metrics = createMetrics(registry);
+  closers.push(() => metrics.close());
+
+  const store = createAllowlistStore({ file: config.proxyUserFile, logger, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
   const first = store.reload('start');
   if (!first.ok) {
     const lines = first.problems.map((p) => `${config.proxyUserFile}:${p.line}: ${p.message}`);
-    process.stderr.write(`linkis-gateway: ${config.proxyUserFile}: ${first.error ?? 'invalid'}\n${lines.join('\n')}\n`);
-    process.exit(2);
+    fail(`${config.proxyUserFile}: ${first.error ?? 'invalid'}\n${lines.join('\n')}`);
   }
   closers.push(() => store.close());
-  const watcher = watchFile(config.proxyUserFile, () => store.reload('file-change'));
+  let admin: Admin;
+  try {
+    admin = createAdmin({ config, proxyUserFile: config.proxyUserFile, logger, store, registry });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    fail(`configuration error\n${err.message}`);
+  }
+  closers.push(() => admin.close());
+  // Reloads on every change; tells the admin API's and CLI's writes from hand edits (logged and audited).
+  const watcher = watchFile(config.proxyUserFile, admin.onFileChange);
   closers.push(() => watcher.close());
 
-  const registry = createUpstreamRegistry(config.instances, { failureThreshold: 3, ejectMs: 10_000 });
-  closers.push(() => registry.close());
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), registry });
+  if (config.health.mode !== 'off') {
+    const checker = createHealthChecker(registry, { ...config.health, mode: config.health.mode });
+    closers.push(() => checker.close());
+  }
+  const rateLimits = await createRateLimits(
+    { ...config.rateLimit, trustProxy: config.trustProxy },
+    { logger, onLimited: (scope) => metrics.rateLimited(scope) },
+  );
+  closers.push(() => rateLimits.close());
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, metrics, rateLimits });
   closers.push(() => gateway.close());
 
-  const server = createServer({ requestTimeout: 300_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, gateway.handle);
+  let stopping = false;
+  const server = createServer(
+    { requestTimeout: config.limits.requestTimeoutMs, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs, maxHeaderSize: config.limits.maxHeaderBytes },
+    (req, res) => {
+      // While draining, answer what arrives on open connections, then let the connection close.
+      if (stopping) res.shouldKeepAlive = false;
+      gateway.handle(req, res);
+    },
+  );
   server.on('clientError', gateway.onClientError);
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(config.server.port, config.server.host, ok));
+  await new Promise<void>((ok, failed) => server.once('error', failed).listen(config.server.port, config.server.host, ok));
   const { port } = server.address() as AddressInfo;
+
+  // The admin listener: its own port, loopback unless gateway.admin.allow.public (checked in config).
+  if (admin.handler) {
+    const adminServer = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, admin.handler);
+    await new Promise<void>((ok, failed) => adminServer.once('error', failed).listen(config.admin.port, config.admin.host, ok)).catch((err: NodeJS.ErrnoException) =>
+      fail(`the admin listener cannot listen on ${config.admin.host}:${config.admin.port} (${err.code ?? err.message}); see gateway.admin.host and gateway.admin.port`),
+    );
+    closers.push(() => new Promise<void>((ok) => adminServer.close(() => ok()).closeAllConnections()));
+    const adminPort = (adminServer.address() as AddressInfo).port;
+    const adminHost = config.admin.host.includes(':') && !config.admin.host.startsWith('[') ? `[${config.admin.host}]` : config.admin.host;
+    logger.info('admin listening', { event: 'admin.listening', url: `http://${adminHost}:${adminPort}/admin/`, port: adminPort, auditFile: config.admin.auditFile });
+  } else {
+    logger.warn(`admin listener off: ${admin.offReason}`, { event: 'admin.off', credentialsFile: config.admin.credentialsFile });
+  }
+
   const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const url = `http://${shownHost}:${port}`;
   logger.info('listening', { url, port, instances: config.instances.map((i) => i.name), proxyUserFile: config.proxyUserFile, tokens: first.tokens });
@@ -72,13 +125,22 @@ async function main(): Promise<void> {
     );
   }
 
-  let stopping = false;
+  // Graceful shutdown: stop accepting, finish in-flight requests (long log streams included) up to the
+  // grace period, then cut what is left, close everything and exit 0.
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down', { signal });
+    logger.info('shutting down', { event: 'shutdown', signal, graceMs: config.shutdownGraceMs });
+    const idle = setInterval(() => server.closeIdleConnections(), 200);
+    const grace = setTimeout(() => {
+      logger.warn('grace period over, closing remaining connections', { event: 'shutdown.cut' });
+      server.closeAllConnections();
+    }, config.shutdownGraceMs);
     server.close(async () => {
+      clearInterval(idle);
+      clearTimeout(grace);
       for (const close of closers.reverse()) await close();
+      logger.info('stopped', { event: 'shutdown.done' });
       process.exit(0);
     });
     server.closeIdleConnections();

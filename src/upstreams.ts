@@ -22,8 +22,10 @@ export interface UpstreamRegistry {
   markFailure(name: string): void;
   /** The instance answered. */
   markSuccess(name: string): void;
+  /** An active check's verdict (after its thresholds). */
+  setHealthy(name: string, healthy: boolean, why: string): void;
   setDraining(name: string, draining: boolean): boolean;
-  onChange(listener: (u: Upstream) => void): () => void;
+  onChange(listener: (u: Upstream, why: string) => void): () => void;
   close(): void;
 }
 
@@ -40,16 +42,18 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
   const list: Upstream[] = instances.map((i) => ({ name: i.name, url: i.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0 }));
   const byName = new Map(list.map((u) => [u.name, u]));
   const ejectedAt = new Map<string, number>();
-  const listeners = new Set<(u: Upstream) => void>();
+  const listeners = new Set<(u: Upstream, why: string) => void>();
   let cursor = 0;
 
-  const changed = (u: Upstream) => listeners.forEach((l) => l(u));
-  const setHealthy = (u: Upstream, healthy: boolean) => {
+  const changed = (u: Upstream, why: string) => listeners.forEach((l) => l(u, why));
+  const setHealthy = (u: Upstream, healthy: boolean, why: string) => {
     if (u.healthy === healthy) return;
     u.healthy = healthy;
-    if (healthy) ejectedAt.delete(u.name);
-    else ejectedAt.set(u.name, now());
-    changed(u);
+    if (healthy) {
+      ejectedAt.delete(u.name);
+      u.consecutiveFailures = 0;
+    } else ejectedAt.set(u.name, now());
+    changed(u, why);
   };
 
   return {
@@ -60,7 +64,8 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
       for (let i = 0; i < n; i++) {
         const u = list[(cursor + i) % n];
         if (u.draining || exclude?.has(u.name)) continue;
-        // An ejected instance gets one trial request after ejectMs: passive recovery without a checker.
+        // After ejectMs an ejected instance is offered again until a request succeeds or fails: passive recovery
+        // without a checker (the active checker, when on, decides sooner).
         if (!u.healthy && now() - (ejectedAt.get(u.name) ?? 0) < opts.ejectMs) continue;
         cursor = (cursor + i + 1) % n;
         return u;
@@ -73,21 +78,25 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
       u.consecutiveFailures++;
       if (u.consecutiveFailures >= opts.failureThreshold) {
         if (!u.healthy) ejectedAt.set(u.name, now()); // a failed trial restarts the ejection period
-        setHealthy(u, false);
+        setHealthy(u, false, `${u.consecutiveFailures} consecutive connection failures`);
       }
     },
     markSuccess(name) {
       const u = byName.get(name);
       if (!u) return;
       u.consecutiveFailures = 0;
-      setHealthy(u, true);
+      setHealthy(u, true, 'answered a request');
+    },
+    setHealthy(name, healthy, why) {
+      const u = byName.get(name);
+      if (u) setHealthy(u, healthy, why);
     },
     setDraining(name, draining) {
       const u = byName.get(name);
       if (!u) return false;
       if (u.draining !== draining) {
         u.draining = draining;
-        changed(u);
+        changed(u, draining ? 'draining' : 'no longer draining');
       }
       return true;
     },

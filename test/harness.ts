@@ -12,6 +12,9 @@ import { createAllowlistStore, type AllowlistStore } from '../src/allowlist-stor
 import { validateConfig, type GatewayConfig } from '../src/config';
 import { createGateway, type Gateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
+import type { Logger } from 'winston';
+import { createMetrics, type GatewayMetrics } from '../src/metrics';
+import { createRateLimits, type RateLimits } from '../src/rate-limit';
 import { createEntranceSimulator, type EntranceSimulator, type SimulatorOptions } from '../src/simulator/entrance';
 import { createUpstreamRegistry, type UpstreamRegistry } from '../src/upstreams';
 
@@ -24,10 +27,14 @@ export interface TestGateway {
   config: GatewayConfig;
   store: AllowlistStore;
   registry: UpstreamRegistry;
+  metrics: GatewayMetrics;
+  rateLimits: RateLimits;
   gateway: Gateway;
   server: Server;
   /** Every log line the gateway wrote, as parsed JSON. */
   logs: Array<Record<string, unknown>>;
+  /** The gateway's logger, for parts a test wires beside it (e.g. the admin listener). */
+  logger: Logger;
   /** The raw log text, to check that no secret appears anywhere. */
   rawLogs(): string;
   close(): Promise<void>;
@@ -65,7 +72,9 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
   const first = store.reload('start');
   if (!first.ok) throw new Error(`test allowlist invalid: ${JSON.stringify(first)}`);
   const registry = createUpstreamRegistry(config.instances, { failureThreshold: 3, ejectMs: 10_000 });
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), registry });
+  const metrics = createMetrics(registry, { processMetrics: false });
+  const rateLimits = await createRateLimits({ ...config.rateLimit, trustProxy: config.trustProxy }, { logger, onLimited: (s) => metrics.rateLimited(s) });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => true, registry, metrics, rateLimits });
   const server = createServer(gateway.handle);
   server.on('clientError', gateway.onClientError);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -75,14 +84,19 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
     config,
     store,
     registry,
+    metrics,
+    rateLimits,
     gateway,
     server,
     logs,
+    logger,
     rawLogs: () => raw,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       gateway.close();
+      await rateLimits.close();
+      metrics.close();
       registry.close();
       store.close();
     },

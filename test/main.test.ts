@@ -35,6 +35,7 @@ function startMain(confDir: string, extraArgs: string[] = []): Promise<Running> 
     const timer = setTimeout(() => fail(new Error(`gateway did not start: ${out}${err}`)), 15_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
+      clearInterval(poll);
       fail(new Error(`gateway exited with ${code}: ${err}`));
     });
     const poll = setInterval(() => {
@@ -131,6 +132,7 @@ describe('main process', () => {
   });
 
   it('exits 0 on SIGTERM', async () => {
+    writeFileSync(join(confDir, 'proxy.properties'), `${TOKEN}=alice\n`);
     const other = await startMain(confDir);
     assert.equal(await stop(other), 0);
   });

@@ -1,0 +1,64 @@
+/**
+ * What the gateway does when proxy.properties changes on disk: reload, and say who changed it. A version
+ * this process just wrote through the admin API was already applied (no second reload); a version the CLI
+ * wrote directly is in the audit file; anything else is a hand edit, logged and audited as such.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'winston';
+import type { AllowlistStore } from '../allowlist-store';
+import type { AuditLog } from './audit';
+import { etagOf } from './tokens-repo';
+
+export interface FileChanges {
+  /** For watchFile: the file's identity changed. */
+  onFileChange(): void;
+  /** For the repo's onWritten: this process wrote `etag`; apply it now, without waiting for the watcher. */
+  noteWritten(etag: string): void;
+  /** Resolves when the change being handled (if any) is done; for tests and shutdown. */
+  idle(): Promise<void>;
+}
+
+/** How recent a CLI's audit line must be for its write to count as an admin write, not a hand edit. */
+const CLI_WRITE_WINDOW_MS = 30_000;
+
+export function createFileChanges(deps: { file: string; store: AllowlistStore; logger: Logger; audit: AuditLog }): FileChanges {
+  const { file, store, logger, audit } = deps;
+  // This process's writes the watcher has not seen yet, oldest first. Seeing one settles all older ones.
+  const pending: string[] = [];
+  let chain: Promise<unknown> = Promise.resolve();
+
+  function currentEtag(): string | null {
+    try {
+      return etagOf(readFileSync(file));
+    } catch {
+      return null;
+    }
+  }
+
+  async function handle(): Promise<void> {
+    const etag = currentEtag();
+    const own = etag === null ? -1 : pending.indexOf(etag);
+    if (own !== -1) {
+      pending.splice(0, own + 1);
+      logger.debug('proxy.properties change is the admin write already applied', { event: 'allowlist.change.own', etag });
+      return;
+    }
+    pending.length = 0;
+    const byCli = etag !== null && (await audit.recentlyWrote(etag, CLI_WRITE_WINDOW_MS));
+    const result = store.reload(byCli ? 'admin-write' : 'hand-edit');
+    if (byCli || etag === null) return; // a deleted file is refused and logged by the store
+    await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore: null, etagAfter: etag, applied: result.ok });
+  }
+
+  return {
+    onFileChange() {
+      chain = chain.then(handle).catch((err) => logger.error('handling a proxy.properties change failed', { event: 'allowlist.change.error', error: String(err) }));
+    },
+    noteWritten(etag) {
+      pending.push(etag);
+      if (pending.length > 32) pending.shift();
+      store.reload('admin-write');
+    },
+    idle: () => chain.then(() => undefined),
+  };
+}

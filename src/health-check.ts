@@ -1,0 +1,95 @@
+/**
+ * Active health checks of each Entrance: a plain TCP connect, or an HTTP GET whose answer below 500
+ * counts as alive (an Entrance answers 401 to a request without a ticket, which still proves it runs).
+ * Results feed the registry with thresholds, so one lost probe does not flap an instance.
+ */
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import type { Upstream, UpstreamRegistry } from './upstreams';
+
+export interface HealthCheckOptions {
+  mode: 'tcp' | 'http';
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive good probes that bring an instance back. */
+  healthyThreshold: number;
+  /** Consecutive failed probes that take it out. */
+  unhealthyThreshold: number;
+}
+
+export interface HealthChecker {
+  /** Probes every instance once now; resolves when all answered or timed out. */
+  checkAll(): Promise<void>;
+  close(): void;
+}
+
+export function createHealthChecker(registry: UpstreamRegistry, opts: HealthCheckOptions): HealthChecker {
+  const streak = new Map<string, number>(); // >0: consecutive successes, <0: consecutive failures
+  let closed = false;
+  let running: Promise<void> | undefined;
+
+  const record = (u: Upstream, ok: boolean) => {
+    const prev = streak.get(u.name) ?? 0;
+    const next = ok ? Math.max(prev, 0) + 1 : Math.min(prev, 0) - 1;
+    streak.set(u.name, next);
+    if (ok && !u.healthy && next >= opts.healthyThreshold) registry.setHealthy(u.name, true, 'active check');
+    if (!ok && u.healthy && -next >= opts.unhealthyThreshold) registry.setHealthy(u.name, false, 'active check');
+  };
+
+  const checkAll = async () => {
+    await Promise.all(registry.all().map(async (u) => record(u, await probe(u.url, opts))));
+  };
+
+  const timer = setInterval(() => {
+    if (closed || running) return; // a slow round is not stacked on top of another
+    running = checkAll().finally(() => (running = undefined));
+  }, opts.intervalMs);
+  timer.unref();
+
+  return {
+    checkAll,
+    close() {
+      closed = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+export function probe(baseUrl: string, opts: Pick<HealthCheckOptions, 'mode' | 'path' | 'timeoutMs'>): Promise<boolean> {
+  const url = new URL(baseUrl);
+  const port = Number(url.port || 80);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => {
+      finish(false);
+      cleanup();
+    }, opts.timeoutMs);
+    let cleanup: () => void;
+    if (opts.mode === 'tcp') {
+      const socket = connect({ host: url.hostname, port });
+      cleanup = () => socket.destroy();
+      socket.once('connect', () => {
+        finish(true);
+        socket.destroy();
+      });
+      socket.once('error', () => finish(false));
+    } else {
+      // No keep-alive agent: a probe must prove a fresh connection can be made.
+      const req = request({ host: url.hostname, port, path: opts.path, method: 'GET', agent: false, headers: { 'user-agent': 'linkis-gateway-health' } }, (res) => {
+        finish((res.statusCode ?? 500) < 500);
+        res.resume();
+        res.once('end', () => req.destroy());
+      });
+      cleanup = () => req.destroy();
+      req.once('error', () => finish(false));
+      req.end();
+    }
+  });
+}
