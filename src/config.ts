@@ -48,7 +48,16 @@ export interface GatewayConfig {
   admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** Each problem as `key: what is wrong` (without the file), so a checker can find the key's line. */
+  constructor(
+    message: string,
+    readonly file: string = '',
+    readonly problems: string[] = [],
+  ) {
+    super(message);
+  }
+}
 
 /** Every key the gateway understands, with its default; an unknown `gateway.*` key is a typo and fails. */
 const DEFAULTS: Record<string, string> = {
@@ -96,12 +105,12 @@ export const CONFIG_KEYS = Object.keys(DEFAULTS);
 export function loadConfig(confDir: string): GatewayConfig {
   const dir = resolve(confDir);
   const file = join(dir, 'gateway.properties');
-  if (!existsSync(file)) throw new ConfigError(`${file}: file not found (select a conf directory with --conf DIR or LINKIS_GATEWAY_CONF)`);
+  if (!existsSync(file)) throw new ConfigError(`${file}: file not found (select a conf directory with --conf DIR or LINKIS_GATEWAY_CONF)`, file);
   let raw: Record<string, string>;
   try {
     raw = propertiesReader({ sourceFile: file }).getAllProperties();
   } catch (err) {
-    throw new ConfigError(`${file}: cannot be read: ${(err as Error).message}`);
+    throw new ConfigError(`${file}: cannot be read: ${(err as Error).message}`, file);
   }
   return validateConfig(raw, dir, file);
 }
@@ -200,7 +209,7 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
     admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
   };
-  if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'));
+  if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);
   return config;
 }
 

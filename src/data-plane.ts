@@ -14,10 +14,18 @@ import { classifyEntranceRequest } from './routes';
 import type { TicketCache } from './ticket';
 import type { UpstreamRegistry } from './upstreams';
 
-export function routeRequest(): Middleware {
+/** Which call this is: known from the start so logs and metrics label even refused requests by kind. */
+export function classifyRoute(): Middleware {
   return (req, _res, next) => {
-    const route = classifyEntranceRequest(req.method ?? 'GET', req.url ?? '/');
-    contextOf(req).route = route;
+    contextOf(req).route = classifyEntranceRequest(req.method ?? 'GET', req.url ?? '/');
+    next();
+  };
+}
+
+/** Refuses what cannot be routed; placed after authentication so strangers learn nothing about ids. */
+export function refuseUnroutable(): Middleware {
+  return (req, _res, next) => {
+    const route = contextOf(req).route!;
     next(route.type === 'reject' ? new GatewayError(route.code, route.detail) : undefined);
   };
 }

@@ -12,7 +12,7 @@ import { createProxyUserAuth } from './auth';
 import { createBodyReader } from './body';
 import type { GatewayConfig } from './config';
 import { contextOf } from './context';
-import { actAsUser, createErrorResponder, observeRequest, routeRequest, selectUpstream } from './data-plane';
+import { actAsUser, classifyRoute, createErrorResponder, observeRequest, refuseUnroutable, selectUpstream } from './data-plane';
 import { envelopeJson, errorEnvelope, sendEnvelope } from './envelope';
 import { GatewayError } from './errors';
 import type { GatewayMetrics } from './metrics';
@@ -56,17 +56,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const dataPlane = compose(
     [
       observeRequest(logger, metrics), //          1. request id; one access line and metrics sample when done
-      rateLimits.perClient, //                      2. per client address (trusted X-Forwarded-For only)
-      createProxyUserAuth({ //                      3. Proxy-User + Validation-Code against the live allowlist
+      classifyRoute(), //                           2. which call (pure: execID → instance), for labels
+      rateLimits.perClient, //                      3. per client address (trusted X-Forwarded-For only)
+      createProxyUserAuth({ //                      4. Proxy-User + Validation-Code against the live allowlist
         allowlist: deps.allowlist,
         onRefusal: (req, o) => logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, token: o.fingerprint, client: req.gw?.clientAddress }),
       }),
-      rateLimits.perUser, //                        4. per token and effective user
-      routeRequest(), //                            5. which call; execID → instance; malformed → 400
-      createBodyReader(config.bodyLimitBytes), //   6. bounded body; submissions rewritten to the user
-      actAsUser(tickets, config.ticketCookie), //   7. strip client identity, add the user's ticket cookie
-      selectUpstream(registry), //                  8. the execID's own instance, or the balancer
-      proxy.forward, //                             9. http-proxy-middleware to the Entrance
+      rateLimits.perUser, //                        5. per token and effective user
+      refuseUnroutable(), //                        6. malformed execID → 400, unknown path → 404
+      createBodyReader(config.bodyLimitBytes), //   7. bounded body; submissions rewritten to the user
+      actAsUser(tickets, config.ticketCookie), //   8. strip client identity, add the user's ticket cookie
+      selectUpstream(registry), //                  9. the execID's own instance, or the balancer
+      proxy.forward, //                             10. http-proxy-middleware to the Entrance
     ],
     onError,
   );
