@@ -4,6 +4,7 @@
  * the process reads files or the environment for settings.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { propertiesReader } from 'properties-reader';
 import { isInstanceName } from './execid';
@@ -46,6 +47,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** The admin listener (src/admin/); off unless the credentials file names an admin. */
   admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
+  /** Processes serving the public port (node:cluster); 1 runs the gateway in the main process. */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +96,7 @@ const DEFAULTS: Record<string, string> = {
   'gateway.server.keepalive.timeout.ms': '65000',
   'gateway.server.max.header.bytes': '16384',
   'gateway.shutdown.grace.ms': '30000',
+  'gateway.workers': '1',
   'gateway.admin.host': '127.0.0.1',
   'gateway.admin.port': '9002',
   'gateway.admin.credentials.file': 'admin.properties',
@@ -207,6 +211,7 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
       maxHeaderBytes: int('gateway.server.max.header.bytes', 1024, 1_048_576),
     },
     shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
+    workers: get('gateway.workers') === 'auto' ? availableParallelism() : int('gateway.workers', 1, 256),
     admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
   };
   if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);

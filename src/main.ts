@@ -2,6 +2,7 @@
  * The gateway process: the only place that reads the command line and environment, listens, watches
  * files and handles signals. Everything it starts has close(), called in reverse order on shutdown.
  */
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { createRateLimits } from './rate-limit';
 import { createUpstreamRegistry } from './upstreams';
+import { superviseWorkers } from './workers';
 
 function confDirFrom(argv: string[], env: NodeJS.ProcessEnv): string {
   const i = argv.indexOf('--conf');
@@ -40,6 +42,19 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.log);
   const closers: Array<() => unknown> = [];
+
+  // Several workers: this process only supervises (demo mode stays single-process: its simulated
+  // Entrances live in the gateway process).
+  if (cluster.isPrimary && config.workers > 1 && config.instances.length > 0) {
+    const supervisor = superviseWorkers(config.workers, logger);
+    const stop = async (signal: NodeJS.Signals) => {
+      await supervisor.stop(signal);
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    return;
+  }
 
   let demo: Demo | undefined;
   if (config.instances.length === 0) {

@@ -39,6 +39,7 @@ test('defaults', () => {
     limits: { requestTimeoutMs: 300000, headersTimeoutMs: 20000, keepAliveTimeoutMs: 65000, maxHeaderBytes: 16384 },
     shutdownGraceMs: 30000,
     admin: { host: '127.0.0.1', port: 9002, credentialsFile: `${DIR}/admin.properties`, auditFile: `${DIR}/audit.log`, allowPublic: false },
+    workers: 1,
   };
   assert.deepEqual(c, want);
 });
