@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { tokenFingerprint } from '../src/allowlist';
+import { createAllowlistStore } from '../src/allowlist-store';
+import { watchFile } from '../src/file-watch';
 import { createAdmin } from '../src/admin/admin';
 import { hashAdminToken, parseAdminCredentials } from '../src/admin/credentials';
 import { ConfigError, validateConfig } from '../src/config';
@@ -204,6 +206,31 @@ describe('admin API', () => {
     assert.ok(gw.logs.some((l) => l.event === 'allowlist.reload' && l.reason === 'hand-edit'));
   });
 
+  it('with several worker processes on one file, a hand edit is audited once and an admin write never as a hand edit', async () => {
+    // A second worker: its own store, admin and watcher on the same file (as node:cluster workers have).
+    const store2 = createAllowlistStore({ file: gw.config.proxyUserFile, logger: gw.logger });
+    assert.ok(store2.reload('start').ok);
+    const admin2 = createAdmin({ config: gw.config, proxyUserFile: gw.config.proxyUserFile, logger: gw.logger, store: store2, registry: gw.registry });
+    const watcher2 = watchFile(gw.config.proxyUserFile, admin2.onFileChange);
+    try {
+      const handEdited = adm.file().replace('# added by hand\n', '# added by hand, twice\n');
+      writeFileSync(gw.config.proxyUserFile, handEdited);
+      const handEdits = () => adm.audit().filter((a) => a.operation === 'hand-edit' && a.etagAfter === sha(handEdited));
+      await within2s(() => handEdits().length > 0, 'hand edit audited');
+      await new Promise((r) => setTimeout(r, 1500)); // both watchers have seen it (1 s poll)
+      assert.equal(handEdits().length, 1);
+      const w = await api('POST', `tokens/${tokenFingerprint(TOKEN)}/users`, { body: { add: ['worker2'] }, ifMatch: `"${sha(handEdited)}"` });
+      assert.equal(w.status, 200, w.text);
+      await within2s(() => store2.current().decide(TOKEN, 'worker2') === 'allowed', 'the other worker applies the admin write');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(!adm.audit().some((a) => a.operation === 'hand-edit' && a.etagAfter === w.body.data.etag));
+    } finally {
+      watcher2.close();
+      await admin2.close();
+      store2.close();
+    }
+  });
+
   it('invalid input is refused with an envelope saying why; the file is unchanged', async () => {
     const before = adm.file();
     const tag = `"${sha(before)}"`;
@@ -215,7 +242,7 @@ describe('admin API', () => {
       ['POST', 'tokens', { users: [1] }, 400, 'BODY_INVALID'],
       ['POST', 'tokens', '{not json', 400, 'BODY_MALFORMED'],
       ['POST', `tokens/${fp}/users`, { add: ['*'] }, 412, 'ADMIN_VALIDATION', /not a user name here/],
-      ['POST', `tokens/${fp}/users/remove`, { remove: ['alice', 'hand'] }, 412, 'ADMIN_VALIDATION', /delete the token instead/],
+      ['POST', `tokens/${fp}/users/remove`, { remove: ['alice', 'hand', 'worker2'] }, 412, 'ADMIN_VALIDATION', /delete the token instead/],
       ['POST', `tokens/${fp}/users`, { users: ['x'] }, 400, 'BODY_INVALID', /"add"/],
       ['PUT', `tokens/sha256:000000000000/users`, { users: ['x'] }, 404, 'TOKEN_NOT_FOUND'],
       ['DELETE', `tokens/${TOKEN}`, undefined, 404, 'TOKEN_NOT_FOUND', /12 hex/],

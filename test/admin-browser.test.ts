@@ -127,6 +127,17 @@ describe('admin page in chromium', () => {
     assert.equal(await page.locator('#tokens tbody tr').count(), 1);
     await page.fill('#search', '');
     assert.equal(await page.locator('#tokens tbody tr').count(), 2);
+    // A token for any user (*) is restricted to a list, after a confirmation.
+    const any = `tr[data-fingerprint="${tokenFingerprint(OTHER_TOKEN)}"]`;
+    await expectDecision(gw, OTHER_TOKEN, 'zoe', 200);
+    await page.fill(`${any} .add-user input`, 'sched');
+    await page.click(`${any} .add-user button`);
+    await page.waitForSelector('#confirm[open]');
+    assert.match((await page.textContent('#confirm-text'))!, /It may then act as no other user/);
+    await page.click('#confirm-ok');
+    await page.waitForSelector(`${any} .chip[data-user="sched"]`);
+    assert.equal(adm.file(), handEdit.replace(`${OTHER_TOKEN}=*`, `${OTHER_TOKEN}=sched`));
+    await expectDecision(gw, OTHER_TOKEN, 'zoe', 403);
   });
 
   it('shows the Entrances, and the page ran without script or CSP errors', async () => {

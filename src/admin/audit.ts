@@ -28,8 +28,8 @@ export interface AuditRecord {
 export interface AuditLog {
   readonly file: string;
   record(entry: Omit<AuditRecord, 'time'>): Promise<void>;
-  /** Whether an admin write (any process) produced this ETag within `withinMs`; reads the file's tail. */
-  recentlyWrote(etag: string, withinMs: number): Promise<boolean>;
+  /** The newest record (any process) whose change produced this ETag within `withinMs`; reads the file's tail. */
+  recentRecord(etag: string, withinMs: number): Promise<AuditRecord | null>;
   close(): Promise<void>;
 }
 
@@ -55,12 +55,15 @@ export function createAuditLog(opts: { file: string; logger: Logger; now?: () =>
       const run = chain.then(() => appendFile(file, JSON.stringify(rec) + '\n', { flag: 'a', mode: 0o600 }));
       chain = run.catch((err: NodeJS.ErrnoException) => {
         // The change itself is done and logged above; a read-only conf dir must not turn it into a failure.
-        if (!warned) logger.error('cannot append to the audit file', { event: 'admin.audit.error', file, error: err.code ?? err.message });
+        // A hand edit with a read-only conf dir (e.g. a ConfigMap) is common: warn once, not an error each time.
+        if (!warned || rec.operation !== 'hand-edit') {
+          logger.log(rec.operation === 'hand-edit' ? 'warn' : 'error', 'cannot append to the audit file; set gateway.admin.audit.file to a writable file', { event: 'admin.audit.error', file, error: err.code ?? err.message });
+        }
         warned = true;
       });
       return chain.then(() => undefined);
     },
-    async recentlyWrote(etag, withinMs) {
+    async recentRecord(etag, withinMs) {
       let tail: string;
       try {
         const fh = await open(file, 'r');
@@ -74,19 +77,20 @@ export function createAuditLog(opts: { file: string; logger: Logger; now?: () =>
           await fh.close();
         }
       } catch {
-        return false;
+        return null;
       }
       const since = now().getTime() - withinMs;
       for (const line of tail.split('\n').reverse()) {
+        let rec: AuditRecord;
         try {
-          const rec = JSON.parse(line) as AuditRecord;
-          if (Date.parse(rec.time) < since) return false;
-          if (rec.etagAfter === etag && rec.operation !== 'hand-edit') return true;
+          rec = JSON.parse(line) as AuditRecord;
         } catch {
-          // the first, cut-off line of the tail, or a blank one
+          continue; // the first, cut-off line of the tail, or a blank one
         }
+        if (Date.parse(rec.time) < since) return null;
+        if (rec.etagAfter === etag) return rec;
       }
-      return false;
+      return null;
     },
     async close() {
       await chain;

@@ -1,12 +1,14 @@
 /**
  * What the gateway does when proxy.properties changes on disk: reload, and say who changed it. A version
  * this process just wrote through the admin API was already applied (no second reload); a version the CLI
- * wrote directly is in the audit file; anything else is a hand edit, logged and audited as such.
+ * (or another worker process) wrote is in the audit file; anything else is a hand edit, logged and audited
+ * as such, once, even when several worker processes watch the same file.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'winston';
 import type { AllowlistStore } from '../allowlist-store';
 import type { AuditLog } from './audit';
+import { acquireFileLock } from './lock-file';
 import { etagOf } from './tokens-repo';
 
 export interface FileChanges {
@@ -20,6 +22,8 @@ export interface FileChanges {
 
 /** How recent a CLI's audit line must be for its write to count as an admin write, not a hand edit. */
 const CLI_WRITE_WINDOW_MS = 30_000;
+/** Workers see one hand edit within about a second of each other; the first one audits it. */
+const HAND_EDIT_SEEN_MS = 10_000;
 
 export function createFileChanges(deps: { file: string; store: AllowlistStore; logger: Logger; audit: AuditLog }): FileChanges {
   const { file, store, logger, audit } = deps;
@@ -44,10 +48,18 @@ export function createFileChanges(deps: { file: string; store: AllowlistStore; l
       return;
     }
     pending.length = 0;
-    const byCli = etag !== null && (await audit.recentlyWrote(etag, CLI_WRITE_WINDOW_MS));
-    const result = store.reload(byCli ? 'admin-write' : 'hand-edit');
-    if (byCli || etag === null) return; // a deleted file is refused and logged by the store
-    await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore: null, etagAfter: etag, applied: result.ok });
+    if (etag === null) return void store.reload('hand-edit'); // a deleted file: refused and logged by the store
+    // The writers' lock makes "is it audited yet? then audit it" one step across processes.
+    const lock = await acquireFileLock(`${file}.lock`).catch(() => null);
+    try {
+      const known = await audit.recentRecord(etag, CLI_WRITE_WINDOW_MS);
+      const byAdmin = known !== null && known.operation !== 'hand-edit';
+      const result = store.reload(byAdmin ? 'admin-write' : 'hand-edit');
+      const audited = known !== null && (byAdmin || Date.now() - Date.parse(known.time) < HAND_EDIT_SEEN_MS);
+      if (!audited) await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore: null, etagAfter: etag, applied: result.ok });
+    } finally {
+      await lock?.release();
+    }
   }
 
   return {
