@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadAdminCredentials } from './admin/credentials';
 import { loadAllowlistFile } from './allowlist-store';
 import { ConfigError, loadConfig, type GatewayConfig } from './config';
 import { parseProperties } from './properties';
@@ -44,6 +45,14 @@ export function checkConfigDir(confDir: string): CheckResult {
     else {
       if (loaded.problems.length === 0) problems.push({ file: config.proxyUserFile, message: loaded.error });
       for (const p of loaded.problems) problems.push({ file: config.proxyUserFile, line: p.line, message: p.message });
+    }
+  }
+  if (config) {
+    try {
+      loadAdminCredentials(config.admin.credentialsFile);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const line of err.message.split('\n')) problems.push({ file: config.admin.credentialsFile, message: line.replace(`${config.admin.credentialsFile}: `, '') });
     }
   }
   return { ok: problems.length === 0, problems, config, tokens };

@@ -4,6 +4,7 @@
  * subcommand (e.g. `check-config`) is one entry here. Exit codes: 0 done, 1 refused, 2 usage.
  */
 import { TOKEN_COMMANDS } from './admin/cli-tokens';
+import { CHECK_CONFIG_COMMAND } from './cli-check-config';
 import { ApiRefusal } from './admin/tokens-backends';
 import { FLAGS, UsageError, type CliContext, type Command } from './cli-command';
 import { ConfigError } from './config';
@@ -11,6 +12,7 @@ import { GatewayError } from './errors';
 
 export const COMMANDS: Record<string, Command> = {
   ...TOKEN_COMMANDS,
+  'check-config': CHECK_CONFIG_COMMAND,
 };
 
 export interface CliIO {

@@ -13,9 +13,10 @@ import { createBodyReader } from './body';
 import type { GatewayConfig } from './config';
 import { contextOf } from './context';
 import { actAsUser, classifyRoute, createErrorResponder, observeRequest, refuseUnroutable, selectUpstream } from './data-plane';
-import { envelopeJson, errorEnvelope, sendEnvelope } from './envelope';
+import { errorEnvelope, sendEnvelope } from './envelope';
 import { GatewayError } from './errors';
 import type { GatewayMetrics } from './metrics';
+import { registerHealthRoutes } from './ops-routes';
 import { compose } from './pipeline';
 import { createEntranceProxy } from './proxy';
 import type { RateLimits } from './rate-limit';
@@ -88,13 +89,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     res.set(security);
     next();
   });
-  controlPlane.get('/health', (_req, res) => {
-    res.type('application/json;charset=UTF-8').send(envelopeJson('/health', 0, 'alive', {}));
-  });
-  controlPlane.get('/ready', (_req, res) => {
-    const r = readiness();
-    res.status(r.ready ? 200 : 503).type('application/json;charset=UTF-8').send(envelopeJson('/ready', r.ready ? 0 : 1, r.ready ? 'ready' : 'not ready', r.checks));
-  });
+  registerHealthRoutes(controlPlane, readiness);
   controlPlane.use((req, res) => {
     const id = contextOf(req).id;
     const err = new GatewayError('NOT_FOUND', req.path);

@@ -18,6 +18,7 @@ import { createMetrics } from './metrics';
 import { createRateLimits } from './rate-limit';
 import { createUpstreamRegistry } from './upstreams';
 import { superviseWorkers } from './workers';
+import { registerOpsRoutes, serveClusterMetrics, workerClusterMetrics, type OpsDeps } from './ops-routes';
 
 function confDirFrom(argv: string[], env: NodeJS.ProcessEnv): string {
   const i = argv.indexOf('--conf');
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   // Entrances live in the gateway process).
   if (cluster.isPrimary && config.workers > 1 && config.instances.length > 0) {
     const supervisor = superviseWorkers(config.workers, logger);
+    serveClusterMetrics();
     const stop = async (signal: NodeJS.Signals) => {
       await supervisor.stop(signal);
       process.exit(0);
@@ -78,9 +80,11 @@ async function main(): Promise<void> {
     fail(`${config.proxyUserFile}: ${first.error ?? 'invalid'}\n${lines.join('\n')}`);
   }
   closers.push(() => store.close());
+  // /metrics, /health and /ready on the admin listener; `gateway` is created below, before any request.
+  const ops: OpsDeps = { metrics, readiness: () => gateway.readiness(), clusterMetrics: cluster.isWorker ? workerClusterMetrics(metrics) : undefined };
   let admin: Admin;
   try {
-    admin = createAdmin({ config, proxyUserFile: config.proxyUserFile, logger, store, registry });
+    admin = createAdmin({ config, proxyUserFile: config.proxyUserFile, logger, store, registry, extraRoutes: (app) => registerOpsRoutes(app, ops) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     fail(`configuration error\n${err.message}`);
@@ -103,8 +107,11 @@ async function main(): Promise<void> {
   closers.push(() => gateway.close());
 
   let stopping = false;
+  // Node enforces the header and request timeouts only when it checks its connections, every 30 s by
+  // default: check at a quarter of the shorter timeout, so a slow client is answered close to it.
+  const connectionsCheckingInterval = Math.max(50, Math.min(30_000, Math.floor(Math.min(config.limits.headersTimeoutMs, config.limits.requestTimeoutMs) / 4)));
   const server = createServer(
-    { requestTimeout: config.limits.requestTimeoutMs, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs, maxHeaderSize: config.limits.maxHeaderBytes },
+    { requestTimeout: config.limits.requestTimeoutMs, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs, maxHeaderSize: config.limits.maxHeaderBytes, connectionsCheckingInterval },
     (req, res) => {
       // While draining, answer what arrives on open connections, then let the connection close.
       if (stopping) res.shouldKeepAlive = false;
@@ -126,7 +133,7 @@ async function main(): Promise<void> {
     const adminHost = config.admin.host.includes(':') && !config.admin.host.startsWith('[') ? `[${config.admin.host}]` : config.admin.host;
     logger.info('admin listening', { event: 'admin.listening', url: `http://${adminHost}:${adminPort}/admin/`, port: adminPort, auditFile: config.admin.auditFile });
   } else {
-    logger.warn(`admin listener off: ${admin.offReason}`, { event: 'admin.off', credentialsFile: config.admin.credentialsFile });
+    logger.warn(`admin listener off (no admin API, no /metrics): ${admin.offReason}`, { event: 'admin.off', credentialsFile: config.admin.credentialsFile });
   }
 
   const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;

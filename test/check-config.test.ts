@@ -47,3 +47,41 @@ describe('checkConfigDir', () => {
     assert.match(r.problems[0].message, /file not found/);
   });
 });
+
+describe('linkis-gateway check-config', () => {
+  const run = async (args: string[]) => {
+    const { runCli } = await import('../src/cli');
+    let out = '';
+    let err = '';
+    const code = await runCli(args, {}, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+    return { code, out, err };
+  };
+
+  it('exits 0 and says OK for a good directory', async () => {
+    const r = await run(['check-config', '--conf', confDir('gateway.entrance.instances=10.0.0.1:9104\n', 'abcdefgh12=alice\n')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /OK \(1 Entrance instance\(s\), 1 token\(s\)\)/);
+  });
+
+  it('exits 1 and prints file:line for each problem', async () => {
+    const dir = confDir('gateway.server.port=abc\n', '# header\n\nabcdefgh12=bad user\n');
+    const r = await run(['check-config', '--conf', dir]);
+    assert.equal(r.code, 1);
+    assert.ok(r.err.includes(`${join(dir, 'gateway.properties')}:1: gateway.server.port`), r.err);
+  });
+
+  it('reports proxy.properties lines once gateway.properties is valid', async () => {
+    const dir = confDir('', '# header\n\nabcdefgh12=bad user\n');
+    const r = await run(['check-config', '--conf', dir]);
+    assert.equal(r.code, 1);
+    assert.ok(r.err.includes(`${join(dir, 'proxy.properties')}:3:`), r.err);
+  });
+
+  it('reports a malformed admin.properties', async () => {
+    const dir = confDir('', 'abcdefgh12=alice\n');
+    writeFileSync(join(dir, 'admin.properties'), 'ops=short\n');
+    const r = await run(['check-config', '--conf', dir]);
+    assert.equal(r.code, 1);
+    assert.ok(r.err.includes(join(dir, 'admin.properties')), r.err);
+  });
+});

@@ -3,17 +3,23 @@
  * drain and exit on SIGTERM.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EntranceSimulator } from '../src/simulator/entrance';
 import { ENTRANCE, asUser, call, startSimulators } from './harness';
 import { startMain, writeConf, type MainProcess } from './process-harness';
+
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
 describe('gateway.workers=2', () => {
   let sims: EntranceSimulator[];
   let gw: MainProcess;
   before(async () => {
     sims = await startSimulators(2);
-    gw = await startMain(writeConf({ 'gateway.workers': '2', 'gateway.entrance.instances': sims.map((s) => s.instance).join(',') }));
+    const conf = writeConf({ 'gateway.workers': '2', 'gateway.admin.port': '0', 'gateway.entrance.instances': sims.map((s) => s.instance).join(',') });
+    writeFileSync(join(conf, 'admin.properties'), `ops=${ADMIN_TOKEN}\n`);
+    gw = await startMain(conf);
   });
   after(async () => {
     await gw.stop();
@@ -41,6 +47,20 @@ describe('gateway.workers=2', () => {
       assert.equal(s.body.data.execID, id);
     }
     assert.equal(sims.reduce((n, s) => n + s.jobs.size, 0), 6, 'each submission ran exactly once');
+  });
+
+  it('/metrics on the admin listener counts every worker’s requests, whichever worker answers', async () => {
+    const adminPort = gw.lines().find((l) => l.event === 'admin.listening')!.port;
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`http://127.0.0.1:${adminPort}/metrics`, { headers: { connection: 'close' } });
+      assert.equal(r.status, 200);
+      const text = await r.text();
+      const total = text
+        .split('\n')
+        .filter((l) => l.startsWith('linkis_gateway_requests_total{'))
+        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+      assert.equal(total, 12, `6 submissions and 6 status polls in total:\n${text.slice(0, 2000)}`);
+    }
   });
 
   it('exits 0 on SIGTERM, after every worker stopped', async () => {
