@@ -29,7 +29,7 @@ export interface AdminAppDeps {
   extraRoutes?: (app: Router, helpers: { requireAdmin: express.RequestHandler }) => void;
 }
 
-const ROUTE_WORDS = new Set(['', 'admin', 'api', 'tokens', 'users', 'remove', 'me', 'entrances', 'app.js', 'app.css']);
+const ROUTE_WORDS = new Set(['', 'admin', 'api', 'tokens', 'users', 'remove', 'me', 'entrances', 'draining', 'app.js', 'app.css']);
 const FINGERPRINT_SEGMENT = /^(sha256(:|%3a))?[0-9a-f]{12}$/i;
 
 /**
@@ -118,6 +118,17 @@ export function createAdminApp(deps: AdminAppDeps): express.Express {
   api.get('/entrances', (req, res) => {
     const entrances = registry.all().map((u) => ({ name: u.name, address: u.url, healthy: u.healthy, draining: u.draining, inFlight: u.inFlight }));
     ok(req, res, 'OK', { entrances });
+  });
+  // Draining: no new submissions, follow-ups still served; what an operator does before restarting an
+  // Entrance. In memory, for this process (with gateway.workers > 1 use gateway.entrance.draining).
+  api.put('/entrances/:name/draining', (req, res) => {
+    const name = String(req.params.name);
+    const draining = req.body?.draining;
+    if (typeof draining !== 'boolean') throw new GatewayError('BODY_INVALID', '"draining" must be true or false');
+    if (!registry.setDraining(name, draining)) throw new GatewayError('INSTANCE_UNKNOWN', name);
+    logger.info('entrance draining set', { event: 'entrance.drain', admin: String(res.locals.admin), instance: name, draining });
+    const u = registry.get(name)!;
+    ok(req, res, draining ? 'Draining: no new jobs go to this Entrance' : 'Taking new jobs again', { name: u.name, address: u.url, healthy: u.healthy, draining: u.draining, inFlight: u.inFlight });
   });
   app.use('/admin/api', api);
 
