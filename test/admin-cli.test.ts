@@ -244,7 +244,7 @@ describe('admin listener start-up', () => {
     try {
       const off = g.lines().find((l) => l.event === 'admin.off');
       assert.ok(off, g.out());
-      assert.match(off.message, /admin listener off: .*admin\.properties does not exist/);
+      assert.match(off.message, /admin listener off .*admin\.properties does not exist/);
     } finally {
       await stop(g);
     }
