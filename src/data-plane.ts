@@ -8,6 +8,7 @@ import { contextOf } from './context';
 import { errorEnvelope, sendEnvelope } from './envelope';
 import { GatewayError } from './errors';
 import { IDENTITY_HEADERS, forwardedCookieHeader } from './identity';
+import type { AccessLog } from './access-log';
 import type { GatewayMetrics } from './metrics';
 import type { Middleware } from './pipeline';
 import { classifyEntranceRequest } from './routes';
@@ -84,7 +85,7 @@ export function createErrorResponder(logger: Logger, securityHeaders: Readonly<R
  * One access line and one metrics sample per request, when the answer is done or the connection is
  * gone. The only place that observes a finished request, so logs and metrics always agree.
  */
-export function observeRequest(logger: Logger, metrics: GatewayMetrics): Middleware {
+export function observeRequest(accessLog: AccessLog, metrics: GatewayMetrics): Middleware {
   return (req, res, next) => {
     const ctx = contextOf(req);
     const written = req.socket.bytesWritten;
@@ -94,7 +95,7 @@ export function observeRequest(logger: Logger, metrics: GatewayMetrics): Middlew
       metrics.request(route && route.type !== 'reject' ? route.kind : 'other', res.statusCode, ctx.upstream?.name, seconds);
       if (ctx.authOutcome) metrics.auth(ctx.authOutcome);
       if (ctx.failure && ctx.upstream) metrics.upstreamFailure(ctx.upstream.name, ctx.failure);
-      logger.info('access', {
+      accessLog.write({
         requestId: ctx.id,
         method: req.method,
         path: route?.path ?? (req.url ?? '/').split('?')[0],

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import express from 'express';
 import type { Logger } from 'winston';
+import type { AccessLog } from './access-log';
 import type { Allowlist } from './allowlist';
 import { createProxyUserAuth } from './auth';
 import { createBodyReader } from './body';
@@ -34,6 +35,7 @@ export interface GatewayDeps {
   registry: UpstreamRegistry;
   metrics: GatewayMetrics;
   rateLimits: RateLimits;
+  accessLog: AccessLog;
 }
 
 export interface Gateway {
@@ -41,6 +43,8 @@ export interface Gateway {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The `clientError` listener: requests Node could not parse still get an envelope. */
   onClientError(err: NodeJS.ErrnoException, socket: Socket): void;
+  /** The `checkExpectation` listener: an `Expect` other than 100-continue gets an envelope, not Node's bare 417. */
+  onCheckExpectation(req: IncomingMessage, res: ServerResponse): void;
   /** What /ready reports; also for the admin listener. */
   readiness(): { ready: boolean; checks: Record<string, boolean> };
   close(): void;
@@ -56,7 +60,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // Apply in order:
   const dataPlane = compose(
     [
-      observeRequest(logger, metrics), //          1. request id; one access line and metrics sample when done
+      observeRequest(deps.accessLog, metrics), //          1. request id; one access line and metrics sample when done
       classifyRoute(), //                           2. which call (pure: execID → instance), for labels
       rateLimits.perClient, //                      3. per client address (trusted X-Forwarded-For only)
       createProxyUserAuth({ //                      4. Proxy-User + Validation-Code against the live allowlist
@@ -68,7 +72,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       createBodyReader(config.bodyLimitBytes), //   7. bounded body; submissions rewritten to the user
       actAsUser(tickets, config.ticketCookie), //   8. strip client identity, add the user's ticket cookie
       selectUpstream(registry), //                  9. the execID's own instance, or the balancer
-      proxy.forward, //                             10. http-proxy-middleware to the Entrance
+      proxy.forward, //                             10. to the Entrance over a keep-alive agent
     ],
     onError,
   );
@@ -111,6 +115,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
             : [400, 'Bad Request', 'the request could not be parsed as HTTP (e.g. a CR or LF inside a header)'];
       const body = errorEnvelope('/', new GatewayError(status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_HEADER', detail));
       socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    },
+    onCheckExpectation(req, res) {
+      const id = contextOf(req).id;
+      const err = new GatewayError('BAD_HEADER', 'Expect: only "100-continue" is supported');
+      sendEnvelope(res, err.http, errorEnvelope((req.url ?? '/').split('?')[0], err, id), { ...security, 'x-request-id': id, connection: 'close' });
     },
     readiness,
     close() {

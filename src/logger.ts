@@ -4,8 +4,13 @@
 import winston from 'winston';
 import type { GatewayConfig } from './config';
 
+/** `auto` means pretty for a person at a terminal, JSON for everything else. */
+export function isPretty(log: GatewayConfig['log'], isTTY: boolean | undefined = process.stdout.isTTY): boolean {
+  return log.format === 'pretty' || (log.format === 'auto' && !!isTTY);
+}
+
 export function createLogger(log: GatewayConfig['log'], opts: { isTTY?: boolean; stream?: NodeJS.WritableStream } = {}): winston.Logger {
-  const pretty = log.format === 'pretty' || (log.format === 'auto' && (opts.isTTY ?? process.stdout.isTTY));
+  const pretty = isPretty(log, opts.isTTY ?? process.stdout.isTTY);
   const format = pretty
     ? winston.format.combine(
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),

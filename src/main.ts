@@ -13,7 +13,8 @@ import { demoCurl, startDemo, type Demo } from './demo';
 import { watchFile } from './file-watch';
 import { createGateway } from './gateway';
 import { createHealthChecker } from './health-check';
-import { createLogger } from './logger';
+import { createAccessLog } from './access-log';
+import { createLogger, isPretty } from './logger';
 import { createMetrics } from './metrics';
 import { createRateLimits } from './rate-limit';
 import { createUpstreamRegistry } from './upstreams';
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.log);
   const closers: Array<() => unknown> = [];
+  const accessLog = createAccessLog({ logger, level: config.log.level, pretty: isPretty(config.log) });
+  closers.push(() => accessLog.close());
 
   // Several workers: this process only supervises (demo mode stays single-process: its simulated
   // Entrances live in the gateway process).
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
     { logger, onLimited: (scope) => metrics.rateLimited(scope) },
   );
   closers.push(() => rateLimits.close());
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, metrics, rateLimits });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, metrics, rateLimits, accessLog });
   closers.push(() => gateway.close());
 
   let stopping = false;
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
     },
   );
   server.on('clientError', gateway.onClientError);
+  server.on('checkExpectation', gateway.onCheckExpectation);
   await new Promise<void>((ok, failed) => server.once('error', failed).listen(config.server.port, config.server.host, ok));
   const { port } = server.address() as AddressInfo;
 
@@ -161,6 +165,9 @@ async function main(): Promise<void> {
     server.close(async () => {
       clearInterval(idle);
       clearTimeout(grace);
+      // The server reports closed before the sockets cut by the grace timer emit 'close': one turn of the
+      // event loop lets their answers finish, so each cut request still gets its access line.
+      await new Promise((ok) => setTimeout(ok, 0));
       for (const close of closers.reverse()) await close();
       logger.info('stopped', { event: 'shutdown.done' });
       process.exit(0);

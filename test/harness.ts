@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { createAllowlistStore, type AllowlistStore } from '../src/allowlist-store';
 import { validateConfig, type GatewayConfig } from '../src/config';
 import { createGateway, type Gateway } from '../src/gateway';
+import { createAccessLog } from '../src/access-log';
 import { createLogger } from '../src/logger';
 import type { Logger } from 'winston';
 import { createMetrics, type GatewayMetrics } from '../src/metrics';
@@ -71,12 +72,14 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
   const store = createAllowlistStore({ file: config.proxyUserFile, logger });
   const first = store.reload('start');
   if (!first.ok) throw new Error(`test allowlist invalid: ${JSON.stringify(first)}`);
-  const registry = createUpstreamRegistry(config.instances, { failureThreshold: 3, ejectMs: 10_000 });
+  const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
+  for (const name of config.draining) registry.setDraining(name, true);
   const metrics = createMetrics(registry, { processMetrics: false });
   const rateLimits = await createRateLimits({ ...config.rateLimit, trustProxy: config.trustProxy }, { logger, onLimited: (s) => metrics.rateLimited(s) });
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => true, registry, metrics, rateLimits });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => true, registry, metrics, rateLimits, accessLog: createAccessLog({ logger, level: config.log.level, pretty: false, stream: sink }) });
   const server = createServer(gateway.handle);
   server.on('clientError', gateway.onClientError);
+  server.on('checkExpectation', gateway.onCheckExpectation);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
   return {
