@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'winston';
-import { buildAllowlist, type Allowlist } from './allowlist';
+import { buildAllowlist, buildAllowlistInSlices, type Allowlist } from './allowlist';
 import { parseProperties, type PropertyProblem } from './properties';
 
 export interface ReloadResult {
@@ -25,6 +25,8 @@ export type LoadResult =
 export interface AllowlistStore {
   current(): Allowlist;
   reload(reason: 'start' | 'file-change' | 'admin-write' | string): ReloadResult;
+  /** The same, with the build in slices so traffic keeps flowing; for file changes under load. */
+  reloadInSlices(reason: string): Promise<ReloadResult>;
   close(): void;
 }
 
@@ -47,22 +49,37 @@ function describeReadError(err: unknown): string {
 
 /** Read, decode, parse and build; never throws. Reusable by a config checker. */
 export function loadAllowlistFile(file: string): LoadResult {
+  const read = readAllowlistText(file);
+  if (!read.ok) return read;
+  const parsed = parseProperties(read.text);
+  return checked(parsed.problems, buildAllowlist(parsed.entries));
+}
+
+/** loadAllowlistFile with the build in slices (see buildAllowlistInSlices); for reloads under traffic. */
+export async function loadAllowlistFileInSlices(file: string): Promise<LoadResult> {
+  const read = readAllowlistText(file);
+  if (!read.ok) return read;
+  const parsed = parseProperties(read.text);
+  return checked(parsed.problems, await buildAllowlistInSlices(parsed.entries));
+}
+
+function readAllowlistText(file: string): { ok: true; text: string } | { ok: false; problems: PropertyProblem[]; error: string } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (err) {
     return { ok: false, problems: [], error: describeReadError(err) };
   }
-  let text: string;
   try {
     // fatal: a stray Latin-1 byte would otherwise become U+FFFD inside a token or name.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
     return { ok: false, problems: [], error: 'file is not valid UTF-8' };
   }
-  const parsed = parseProperties(text);
-  const built = buildAllowlist(parsed.entries);
-  const problems = [...parsed.problems, ...built.problems].sort((a, b) => a.line - b.line);
+}
+
+function checked(parseProblems: PropertyProblem[], built: { allowlist: Allowlist; problems: PropertyProblem[] }): LoadResult {
+  const problems = [...parseProblems, ...built.problems].sort((a, b) => a.line - b.line);
   if (problems.length > 0) {
     const n = problems.length;
     return { ok: false, problems, error: `${n} problem${n === 1 ? '' : 's'} in file` };
@@ -105,26 +122,42 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
     }
   }
 
+  // Every reload takes a number; a sliced reload that finishes after a newer one started must not
+  // replace the newer rules with what it read earlier.
+  let generation = 0;
+  const apply = (reason: string, loaded: LoadResult, started: number): ReloadResult => {
+    // The new list is complete before this single assignment, so a request never sees a half-built allowlist.
+    if (loaded.ok) active = loaded.allowlist;
+    const result: ReloadResult = {
+      ok: loaded.ok,
+      tokens: active.size,
+      problems: loaded.problems,
+      ...(loaded.ok ? {} : { error: loaded.error }),
+      durationMs: performance.now() - started,
+    };
+    report(reason, result);
+    return result;
+  };
+  const closedResult = (): ReloadResult => ({ ok: false, tokens: active.size, problems: [], error: 'store is closed', durationMs: 0 });
+
   return {
     current: () => active,
     reload(reason) {
+      if (closed) return closedResult();
+      generation++;
       const started = performance.now();
-      if (closed) {
-        return { ok: false, tokens: active.size, problems: [], error: 'store is closed', durationMs: 0 };
+      return apply(reason, loadAllowlistFile(file), started);
+    },
+    async reloadInSlices(reason) {
+      if (closed) return closedResult();
+      const mine = ++generation;
+      const started = performance.now();
+      const loaded = await loadAllowlistFileInSlices(file);
+      if (closed) return closedResult();
+      if (mine !== generation) {
+        return { ok: false, tokens: active.size, problems: [], error: 'superseded by a newer reload', durationMs: performance.now() - started };
       }
-      const loaded = loadAllowlistFile(file);
-      // The new list is complete before this single assignment, so a request
-      // never sees a half-built allowlist.
-      if (loaded.ok) active = loaded.allowlist;
-      const result: ReloadResult = {
-        ok: loaded.ok,
-        tokens: active.size,
-        problems: loaded.problems,
-        ...(loaded.ok ? {} : { error: loaded.error }),
-        durationMs: performance.now() - started,
-      };
-      report(reason, result);
-      return result;
+      return apply(reason, loaded, started);
     },
     close() {
       // Nothing to release (no watcher here: the caller wires watchFile to

@@ -175,3 +175,37 @@ test('a 100,000-token file reloads', (t) => {
   console.log(`100,000-token reload: first ${r.durationMs.toFixed(1)} ms, second ${again.durationMs.toFixed(1)} ms`);
   assert.equal(store.current().decide(`tok-${(99_999).toString(36).padStart(10, '0')}`, 'svc99999'), 'allowed');
 });
+
+test('reloadInSlices: same rules as reload, the event loop turns while it builds, and a newer reload wins', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lgw-slices-'));
+  const file = join(dir, 'proxy.properties');
+  let text = '';
+  for (let i = 0; i < 20_000; i++) text += `token-${String(i).padStart(8, '0')}=alice,user${i}\n`;
+  writeFileSync(file, text);
+  const store = createAllowlistStore({ file, logger: winston.createLogger({ silent: true }) });
+  try {
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const sliced = await store.reloadInSlices('file-change');
+    clearInterval(ticker);
+    assert.equal(sliced.ok, true);
+    assert.equal(sliced.tokens, 20_000);
+    assert.ok(turns > 0, 'timers ran while the allowlist was being built');
+    assert.equal(store.current().decide('token-00000042', 'user42'), 'allowed');
+    assert.equal(store.current().decide('token-00000042', 'user43'), 'user-not-allowed');
+
+    // A sync reload that starts while a sliced one builds supersedes it.
+    const pending = store.reloadInSlices('file-change');
+    writeFileSync(file, 'only-token-1=bob\n');
+    const sync = store.reload('admin-write');
+    const late = await pending;
+    assert.equal(sync.ok, true);
+    assert.equal(late.ok, false);
+    assert.match(late.error!, /superseded/);
+    assert.equal(store.current().size, 1, 'the newer rules stay in force');
+    assert.equal(store.current().decide('only-token-1', 'bob'), 'allowed');
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -48,13 +48,13 @@ export function createFileChanges(deps: { file: string; store: AllowlistStore; l
       return;
     }
     pending.length = 0;
-    if (etag === null) return void store.reload('hand-edit'); // a deleted file: refused and logged by the store
+    if (etag === null) return void (await store.reloadInSlices('hand-edit')); // a deleted file: refused and logged by the store
     // The writers' lock makes "is it audited yet? then audit it" one step across processes.
     const lock = await acquireFileLock(`${file}.lock`).catch(() => null);
     try {
       const known = await audit.recentRecord(etag, CLI_WRITE_WINDOW_MS);
       const byAdmin = known !== null && known.operation !== 'hand-edit';
-      const result = store.reload(byAdmin ? 'admin-write' : 'hand-edit');
+      const result = await store.reloadInSlices(byAdmin ? 'admin-write' : 'hand-edit');
       const audited = known !== null && (byAdmin || Date.now() - Date.parse(known.time) < HAND_EDIT_SEEN_MS);
       if (!audited) await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore: null, etagAfter: etag, applied: result.ok });
     } finally {
