@@ -7,7 +7,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { propertiesReader } from 'properties-reader';
-import { isInstanceName } from './execid';
+import { CONFIG_KEYS, DEFAULTS } from './config-keys';
+import { isLoopbackHost, parseInstances, parseSize } from './config-values';
+
+export { CONFIG_KEYS } from './config-keys';
+export { isLoopbackHost, parseInstances, parseSize } from './config-values';
 
 export interface EntranceInstance {
   /** The name the Entrance writes into its execIDs (`host:port`). */
@@ -62,49 +66,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Every key the gateway understands, with its default; an unknown `gateway.*` key is a typo and fails. */
-const DEFAULTS: Record<string, string> = {
-  'gateway.server.host': '0.0.0.0',
-  'gateway.server.port': '9001',
-  'gateway.entrance.instances': '',
-  'wds.linkis.crypt.key': 'bdp-for-server',
-  'wds.linkis.session.ticket.key': 'linkis_user_session_ticket_id_v1',
-  'wds.linkis.gateway.conf.proxy.user.config': 'proxy.properties',
-  'gateway.upstream.connect.timeout.ms': '5000',
-  'gateway.upstream.response.timeout.ms': '60000',
-  'gateway.upstream.max.sockets': '256',
-  'gateway.request.body.limit': '10mb',
-  'gateway.ticket.cache.ms': '60000',
-  'gateway.log.level': 'info',
-  'gateway.log.format': 'auto',
-  'gateway.entrance.draining': '',
-  'gateway.health.check.mode': 'tcp',
-  'gateway.health.check.path': '/actuator/health',
-  'gateway.health.check.interval.ms': '2000',
-  'gateway.health.check.timeout.ms': '1000',
-  'gateway.health.check.healthy.threshold': '2',
-  'gateway.health.check.unhealthy.threshold': '2',
-  'gateway.health.passive.failures': '3',
-  'gateway.health.passive.eject.ms': '10000',
-  'gateway.ratelimit.window.ms': '60000',
-  'gateway.ratelimit.client.limit': '6000',
-  'gateway.ratelimit.user.limit': '1200',
-  'gateway.ratelimit.redis.url': '',
-  'gateway.trust.proxy': '',
-  'gateway.server.request.timeout.ms': '300000',
-  'gateway.server.headers.timeout.ms': '20000',
-  'gateway.server.keepalive.timeout.ms': '65000',
-  'gateway.server.max.header.bytes': '16384',
-  'gateway.shutdown.grace.ms': '30000',
-  'gateway.workers': '1',
-  'gateway.admin.host': '127.0.0.1',
-  'gateway.admin.port': '9002',
-  'gateway.admin.credentials.file': 'admin.properties',
-  'gateway.admin.audit.file': 'audit.log',
-  'gateway.admin.allow.public': 'false',
-};
 
-export const CONFIG_KEYS = Object.keys(DEFAULTS);
 
 export function loadConfig(confDir: string): GatewayConfig {
   const dir = resolve(confDir);
@@ -218,10 +180,6 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
   return config;
 }
 
-/** Loopback only: an IPv4 127/8 address, ::1 or localhost. Anything else reaches other machines. */
-export function isLoopbackHost(host: string): boolean {
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host === '[::1]' || host.toLowerCase() === 'localhost';
-}
 
 function validateAdmin(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, confDir: string, serverPort: number, problems: string[]): GatewayConfig['admin'] {
   const host = nonEmpty('gateway.admin.host');
@@ -240,44 +198,3 @@ function validateAdmin(get: (k: string) => string, int: (k: string, min: number,
   return { host, port, credentialsFile: file('gateway.admin.credentials.file'), auditFile: file('gateway.admin.audit.file'), allowPublic: allow === 'true' };
 }
 
-/** `host:port` or `host:port=http://address:port`, comma-separated. */
-export function parseInstances(value: string, problems: string[]): EntranceInstance[] {
-  const key = 'gateway.entrance.instances';
-  const out: EntranceInstance[] = [];
-  const seen = new Set<string>();
-  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const eq = item.indexOf('=');
-    const name = (eq === -1 ? item : item.slice(0, eq)).trim();
-    const address = eq === -1 ? `http://${name}` : item.slice(eq + 1).trim();
-    if (!isInstanceName(name)) {
-      problems.push(`${key}: "${name}" is not host:port`);
-      continue;
-    }
-    let url: URL;
-    try {
-      url = new URL(address);
-    } catch {
-      problems.push(`${key}: "${address}" (for ${name}) is not a URL like http://address:port`);
-      continue;
-    }
-    if (url.protocol !== 'http:' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
-      problems.push(`${key}: "${address}" (for ${name}) must be http://address:port with no path, query or credentials`);
-      continue;
-    }
-    if (seen.has(name)) {
-      problems.push(`${key}: "${name}" is listed twice`);
-      continue;
-    }
-    seen.add(name);
-    out.push({ name, url: url.origin });
-  }
-  return out;
-}
-
-/** "1048576", "512kb", "10mb", "1gb" → bytes; null when unreadable. */
-export function parseSize(value: string): number | null {
-  const m = /^([0-9]+)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
-  if (!m) return null;
-  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Number(m[1]) * unit;
-}

@@ -1,0 +1,46 @@
+/**
+ * Every key gateway.properties may hold, with its default. An unknown `gateway.*` key is refused at
+ * start-up: it is almost always a typo that would otherwise be silently ignored.
+ */
+export const DEFAULTS: Record<string, string> = {
+  'gateway.server.host': '0.0.0.0',
+  'gateway.server.port': '9001',
+  'gateway.entrance.instances': '',
+  'wds.linkis.crypt.key': 'bdp-for-server',
+  'wds.linkis.session.ticket.key': 'linkis_user_session_ticket_id_v1',
+  'wds.linkis.gateway.conf.proxy.user.config': 'proxy.properties',
+  'gateway.upstream.connect.timeout.ms': '5000',
+  'gateway.upstream.response.timeout.ms': '60000',
+  'gateway.upstream.max.sockets': '256',
+  'gateway.request.body.limit': '10mb',
+  'gateway.ticket.cache.ms': '60000',
+  'gateway.log.level': 'info',
+  'gateway.log.format': 'auto',
+  'gateway.entrance.draining': '',
+  'gateway.health.check.mode': 'tcp',
+  'gateway.health.check.path': '/actuator/health',
+  'gateway.health.check.interval.ms': '2000',
+  'gateway.health.check.timeout.ms': '1000',
+  'gateway.health.check.healthy.threshold': '2',
+  'gateway.health.check.unhealthy.threshold': '2',
+  'gateway.health.passive.failures': '3',
+  'gateway.health.passive.eject.ms': '10000',
+  'gateway.ratelimit.window.ms': '60000',
+  'gateway.ratelimit.client.limit': '6000',
+  'gateway.ratelimit.user.limit': '1200',
+  'gateway.ratelimit.redis.url': '',
+  'gateway.trust.proxy': '',
+  'gateway.server.request.timeout.ms': '300000',
+  'gateway.server.headers.timeout.ms': '20000',
+  'gateway.server.keepalive.timeout.ms': '65000',
+  'gateway.server.max.header.bytes': '16384',
+  'gateway.shutdown.grace.ms': '30000',
+  'gateway.workers': '1',
+  'gateway.admin.host': '127.0.0.1',
+  'gateway.admin.port': '9002',
+  'gateway.admin.credentials.file': 'admin.properties',
+  'gateway.admin.audit.file': 'audit.log',
+  'gateway.admin.allow.public': 'false',
+};
+
+export const CONFIG_KEYS = Object.keys(DEFAULTS);
