@@ -41,9 +41,23 @@ export function createHealthChecker(registry: UpstreamRegistry, opts: HealthChec
     await Promise.all(registry.all().map(async (u) => record(u, await probe(u.url, opts))));
   };
 
+  // Timed rounds back off from instances that have been down for a while (every 2nd, 4th ... 16th round):
+  // with many configured instances, probing dead ones every interval costs real CPU for nothing.
+  let round = 0;
+  const due = (u: Upstream): boolean => {
+    const failures = -(streak.get(u.name) ?? 0) - opts.unhealthyThreshold;
+    if (u.healthy || failures <= 0) return true;
+    const every = Math.min(16, 2 ** Math.min(4, Math.floor(Math.log2(failures + 1))));
+    return round % every === 0;
+  };
+  const timedRound = async () => {
+    round++;
+    await Promise.all(registry.all().filter(due).map(async (u) => record(u, await probe(u.url, opts))));
+  };
+
   const timer = setInterval(() => {
     if (closed || running) return; // a slow round is not stacked on top of another
-    running = checkAll().finally(() => (running = undefined));
+    running = timedRound().finally(() => (running = undefined));
   }, opts.intervalMs);
   timer.unref();
 
