@@ -30,7 +30,12 @@ export function createBodyReader(limitBytes: number): Middleware {
       }
       const rewritten = rewriteSubmissionBody(parsed, ctx.user!);
       if (!rewritten.ok) return next(new GatewayError('BODY_INVALID', rewritten.reason));
-      ctx.body = Buffer.from(JSON.stringify(rewritten.body));
+      try {
+        ctx.body = Buffer.from(JSON.stringify(rewritten.body));
+      } catch {
+        // JSON.parse accepts nesting that JSON.stringify (recursive) cannot write back: a client error, not a crash.
+        return next(new GatewayError('BODY_INVALID', 'the body is nested too deeply'));
+      }
       next();
     });
   };

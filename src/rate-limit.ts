@@ -15,6 +15,9 @@ import { contextOf } from './context';
 import { GatewayError } from './errors';
 import type { Middleware } from './pipeline';
 
+/** Longest wait for one Redis command before the request is let through unlimited. */
+const STORE_TIMEOUT_MS = 1000;
+
 export interface RateLimitOptions {
   windowMs: number;
   /** Requests per window per client address; 0 turns this limit off. */
@@ -38,14 +41,16 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
   // Explicit trust: with none configured the socket address is used and X-Forwarded-For is ignored,
   // so a forged header cannot make a client look like someone else.
   const trust = proxyAddr.compile(opts.trustProxy);
-  const redis = opts.redisUrl ? createClient({ url: opts.redisUrl }) : undefined;
+  // No offline queue and a per-command timeout: while Redis is down or stuck a count fails fast, so
+  // passOnStoreError lets the request through instead of holding it until Redis is back.
+  const redis = opts.redisUrl ? createClient({ url: opts.redisUrl, disableOfflineQueue: true }) : undefined;
   if (redis) {
     redis.on('error', (err: Error) => deps.logger.warn('rate limit store error', { event: 'ratelimit.store', error: err.message }));
     await redis.connect();
   }
   const memoryStores: MemoryStore[] = [];
   const store = (prefix: string): Store => {
-    if (redis) return new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) });
+    if (redis) return new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args, { timeout: STORE_TIMEOUT_MS }) });
     const memory = new MemoryStore();
     memoryStores.push(memory);
     return memory;
@@ -85,7 +90,9 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
     }),
     async close() {
       for (const m of memoryStores) m.shutdown();
-      if (redis?.isOpen) await redis.quit().catch(() => undefined);
+      // QUIT needs a live connection: while Redis is down, drop the client rather than wait for it forever.
+      if (redis?.isReady) await redis.quit().catch(() => undefined);
+      if (redis?.isOpen) redis.destroy();
     },
   };
 }

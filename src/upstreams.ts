@@ -22,7 +22,7 @@ export interface UpstreamRegistry {
   markFailure(name: string): void;
   /** The instance answered. */
   markSuccess(name: string): void;
-  /** An active check's verdict (after its thresholds). */
+  /** An active check's verdict (after its thresholds); an instance it takes out stays out until it brings it back. */
   setHealthy(name: string, healthy: boolean, why: string): void;
   setDraining(name: string, draining: boolean): boolean;
   onChange(listener: (u: Upstream, why: string) => void): () => void;
@@ -42,6 +42,8 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
   const list: Upstream[] = instances.map((i) => ({ name: i.name, url: i.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0 }));
   const byName = new Map(list.map((u) => [u.name, u]));
   const ejectedAt = new Map<string, number>();
+  // Taken out by an active check: only a check brings it back (neither a follow-up it answers nor ejectMs).
+  const checkedOut = new Set<string>();
   const listeners = new Set<(u: Upstream, why: string) => void>();
   let cursor = 0;
 
@@ -66,7 +68,7 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
         if (u.draining || exclude?.has(u.name)) continue;
         // After ejectMs an ejected instance is offered again until a request succeeds or fails: passive recovery
         // without a checker (the active checker, when on, decides sooner).
-        if (!u.healthy && now() - (ejectedAt.get(u.name) ?? 0) < opts.ejectMs) continue;
+        if (!u.healthy && (checkedOut.has(u.name) || now() - (ejectedAt.get(u.name) ?? 0) < opts.ejectMs)) continue;
         cursor = (cursor + i + 1) % n;
         return u;
       }
@@ -85,11 +87,14 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
       const u = byName.get(name);
       if (!u) return;
       u.consecutiveFailures = 0;
-      setHealthy(u, true, 'answered a request');
+      if (!checkedOut.has(u.name)) setHealthy(u, true, 'answered a request');
     },
     setHealthy(name, healthy, why) {
       const u = byName.get(name);
-      if (u) setHealthy(u, healthy, why);
+      if (!u) return;
+      if (healthy) checkedOut.delete(name);
+      else checkedOut.add(name);
+      setHealthy(u, healthy, why);
     },
     setDraining(name, draining) {
       const u = byName.get(name);
