@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
-import { RedisStore } from 'rate-limit-redis';
+import { createResilientRedisStore } from './redis-store';
 import { createClient } from 'redis';
 import type { Logger } from 'winston';
 import proxyAddr from 'proxy-addr';
@@ -17,6 +17,8 @@ import type { Middleware } from './pipeline';
 
 /** Longest wait for one Redis command before the request is let through unlimited. */
 const STORE_TIMEOUT_MS = 1000;
+/** How long start-up waits for Redis before serving without limits (and counting once it answers). */
+const START_WAIT_MS = 2000;
 
 export interface RateLimitOptions {
   windowMs: number;
@@ -46,11 +48,25 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
   const redis = opts.redisUrl ? createClient({ url: opts.redisUrl, disableOfflineQueue: true }) : undefined;
   if (redis) {
     redis.on('error', (err: Error) => deps.logger.warn('rate limit store error', { event: 'ratelimit.store', error: err.message }));
-    await redis.connect();
+    // Start without Redis if it does not answer soon: while it is away requests pass unlimited (logged),
+    // and counting starts when it answers. A gateway that cannot start because Redis is down would turn
+    // a Redis outage into a Linkis outage.
+    const connecting = redis.connect().then(
+      () => true,
+      (err: Error) => {
+        deps.logger.error('rate limit store unreachable', { event: 'ratelimit.store.down', error: err.message });
+        return false;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), START_WAIT_MS)));
+    const connected = await Promise.race([connecting, waited]);
+    clearTimeout(timer);
+    if (!connected) deps.logger.error(`rate limit store not reachable within ${START_WAIT_MS} ms; limits are off until it answers`, { event: 'ratelimit.store.down' });
   }
   const memoryStores: MemoryStore[] = [];
   const store = (prefix: string): Store => {
-    if (redis) return new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args, { timeout: STORE_TIMEOUT_MS }) });
+    if (redis) return createResilientRedisStore(prefix, (...args: string[]) => redis.sendCommand(args, { timeout: STORE_TIMEOUT_MS }));
     const memory = new MemoryStore();
     memoryStores.push(memory);
     return memory;

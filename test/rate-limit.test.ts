@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EntranceSimulator } from '../src/simulator/entrance';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startGateway, startSimulators } from './harness';
-import { startMain, startRedis, writeConf, type MainProcess } from './process-harness';
+import { freePort, startMain, startRedis, writeConf, type MainProcess } from './process-harness';
 
 type T = { after: (fn: () => unknown) => void };
 /** Access lines are written in batches, once per event-loop turn: let the last ones out before reading. */
@@ -176,4 +176,35 @@ test('Redis: two gateway processes share one limit; when Redis goes away both ke
   console.log(`rate-limit (redis): ${tried} requests tried across 2 gateway processes, 2 faults injected (redis-server killed, then restarted empty), 0 requests lost`);
   assert.equal(await g1.stop(), 0);
   assert.equal(await g2.stop(), 0);
+});
+
+test('Redis down at start-up: the gateway starts and answers, and limits begin once Redis is there', async (t) => {
+  const port = await freePort();
+  const sims = await startSimulators(1);
+  const sim = sims[0];
+  t.after(() => sim.close());
+  const g = await startMain(
+    writeConf({
+      'gateway.entrance.instances': sim.instance,
+      'gateway.ratelimit.redis.url': `redis://127.0.0.1:${port}`,
+      'gateway.ratelimit.user.limit': '3',
+      'gateway.ratelimit.client.limit': '0',
+      'gateway.health.check.mode': 'off',
+    }),
+  );
+  t.after(() => g.stop());
+  const as = () => call(opUrl(g.url, sim), { headers: asUser('alice'), signal: AbortSignal.timeout(5000) });
+  // No Redis: not limited, never hung.
+  for (let i = 0; i < 6; i++) assert.equal((await as()).status, 200);
+  assert.ok(g.lines().some((l) => l.event === 'ratelimit.store.down' || l.event === 'ratelimit.store'), 'the outage is logged');
+
+  const redis = await startRedis(port);
+  t.after(() => redis.stop());
+  // The client reconnects on its own schedule; then the store reloads its scripts and counts.
+  let limited = false;
+  for (let i = 0; i < 200 && !limited; i++) {
+    limited = (await as()).status === 429;
+    if (!limited) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(limited, 'the limit applies once Redis answers');
 });
