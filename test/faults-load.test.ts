@@ -11,15 +11,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { EntranceSimulator } from '../src/simulator/entrance';
-import { createTicketCodec } from '../src/ticket';
-import { DEFAULT_PROXY_PROPERTIES, ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startGateway, startSimulators, submit } from './harness';
+import { DEFAULT_PROXY_PROPERTIES, ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, jobDirect, startGateway, startSimulators, startTcpPassThrough, submit } from './harness';
 import { startMain, writeConf } from './process-harness';
 
-const codec = createTicketCodec('bdp-for-server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -28,47 +24,6 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
     await sleep(10);
   }
-}
-
-async function jobDirect(sim: EntranceSimulator, user = 'alice'): Promise<string> {
-  const r = await call(`${sim.url}${ENTRANCE}/submit`, {
-    method: 'POST',
-    headers: { cookie: `linkis_user_session_ticket_id_v1=${codec.mint(user)}; dataworkcloud_inner_request=true`, 'content-type': 'application/json' },
-    body: JSON.stringify({ executionContent: { code: 'select 1', runType: 'sql' }, labels: { engineType: 'spark-3.2.1', userCreator: `${user}-IDE` } }),
-  });
-  assert.equal(r.status, 200, r.text);
-  return r.body.data.execID;
-}
-
-/** A TCP pass-through in front of an Entrance, to count the gateway's upstream connections. */
-async function passThrough(targetPort: number): Promise<{ url: string; open: () => number; opened: () => number; close: () => Promise<void> }> {
-  const conns = new Set<Socket>();
-  let opened = 0;
-  const server: Server = createServer((client) => {
-    opened++;
-    conns.add(client);
-    const upstream = connect(targetPort, '127.0.0.1');
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      conns.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    open: () => conns.size,
-    opened: () => opened,
-    close: () =>
-      new Promise<void>((ok) => {
-        for (const c of conns) c.destroy();
-        server.close(() => ok());
-      }),
-  };
 }
 
 function listenerTotals(emitter: NodeJS.EventEmitter): Record<string, number> {
@@ -85,7 +40,7 @@ test('(a) 1,000 clients abort a large log mid-stream: in-flight back to 0, no le
 
   const [sim] = await startSimulators(1);
   t.after(() => sim.close());
-  const pass = await passThrough(sim.port);
+  const pass = await startTcpPassThrough(sim.port);
   t.after(() => pass.close());
   const gw = await startGateway([sim], { instances: [{ name: sim.instance, url: pass.url }], settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0' } });
   t.after(() => gw.close());

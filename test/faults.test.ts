@@ -4,27 +4,13 @@
  * log streamed through with flat memory. Real servers on 127.0.0.1 port 0, no mocks.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
-import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { EntranceSimulator } from '../src/simulator/entrance';
 import { createTicketCodec } from '../src/ticket';
-import { ENTRANCE, asUser, call, isEnvelope, startGateway, startSimulators, submit } from './harness';
+import { ENTRANCE, asUser, call, isEnvelope, startAll, startGateway, startSimulators, startTcpPassThrough, submit } from './harness';
 
 const codec = createTicketCodec('bdp-for-server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function startAll(t: { after: (fn: () => Promise<void>) => void }, n: number, settings: Record<string, string> = {}) {
-  const sims = await startSimulators(n);
-  // close() on an already closed simulator resolves at once (server.close calls back with an error).
-  t.after(async () => {
-    for (const s of sims) await s.close();
-  });
-  const gw = await startGateway(sims, { settings });
-  t.after(() => gw.close());
-  return { sims, gw };
-}
 
 function statusUrl(gwUrl: string, execId: string, op = 'status'): string {
   return `${gwUrl}${ENTRANCE}/${encodeURIComponent(execId)}/${op}`;
@@ -225,41 +211,6 @@ test('an Entrance killed while the gateway holds keep-alive sockets to it: envel
   assert.equal(s.status, 200);
   assert.ok(b.jobs.has(s.body.data.execID));
 });
-
-/**
- * A TCP pass-through in front of an Entrance, so the test can watch the gateway's upstream connections
- * open and close (the simulator keeps its sockets private).
- */
-async function startTcpPassThrough(targetPort: number): Promise<{ url: string; open: () => number; opened: () => number; close: () => Promise<void> }> {
-  const conns = new Set<Socket>();
-  let opened = 0;
-  const server: Server = createServer((client) => {
-    opened++;
-    conns.add(client);
-    const upstream = connect(targetPort, '127.0.0.1');
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      conns.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    open: () => conns.size,
-    opened: () => opened,
-    close: () =>
-      new Promise<void>((ok) => {
-        for (const c of conns) c.destroy();
-        server.close(() => ok());
-      }),
-  };
-}
 
 test('a client aborting a huge log mid-stream: the gateway closes its upstream request', async (t) => {
   const [sim] = await startSimulators(1);

@@ -2,9 +2,10 @@
  * Starts real gateways and simulated Entrances on 127.0.0.1 port 0 for integration tests. Each test
  * builds its own set and closes it: nothing is shared between tests.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,6 +18,7 @@ import type { Logger } from 'winston';
 import { createMetrics, type GatewayMetrics } from '../src/metrics';
 import { createRateLimits, type RateLimits } from '../src/rate-limit';
 import { createEntranceSimulator, type EntranceSimulator, type SimulatorOptions } from '../src/simulator/entrance';
+import { createTicketCodec } from '../src/ticket';
 import { createUpstreamRegistry, type UpstreamRegistry } from '../src/upstreams';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -112,6 +114,53 @@ export async function startSimulators(n: number, opts: SimulatorOptions = {}): P
   return sims;
 }
 
+/** `n` simulators behind one gateway with `settings`; all closed after the test. */
+export async function startAll(t: { after: (fn: () => unknown) => void }, n: number, settings: Record<string, string> = {}) {
+  const sims = await startSimulators(n);
+  // close() on an already closed simulator resolves at once (server.close calls back with an error).
+  t.after(async () => {
+    for (const s of sims) await s.close();
+  });
+  const gw = await startGateway(sims, { settings });
+  t.after(() => gw.close());
+  return { sims, gw };
+}
+
+/**
+ * A TCP pass-through in front of an Entrance, so the test can watch the gateway's upstream connections
+ * open and close (the simulator keeps its sockets private).
+ */
+export async function startTcpPassThrough(targetPort: number): Promise<{ url: string; open: () => number; opened: () => number; close: () => Promise<void> }> {
+  const conns = new Set<Socket>();
+  let opened = 0;
+  const server: TcpServer = createTcpServer((client) => {
+    opened++;
+    conns.add(client);
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      conns.delete(client);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    open: () => conns.size,
+    opened: () => opened,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const c of conns) c.destroy();
+        server.close(() => ok());
+      }),
+  };
+}
+
 export const ENTRANCE = '/api/rest_j/v1/entrance';
 
 export function asUser(user = 'alice', token = TOKEN, extra: Record<string, string> = {}): Record<string, string> {
@@ -128,6 +177,19 @@ export async function call(url: string, init: RequestInit = {}): Promise<{ statu
     body = undefined;
   }
   return { status: res.status, headers: res.headers, body, text };
+}
+
+const codec = createTicketCodec('bdp-for-server');
+
+/** Creates a job directly on the Entrance (the gateway may not send it submissions); returns its execID. */
+export async function jobDirect(sim: EntranceSimulator, user = 'alice'): Promise<string> {
+  const r = await call(`${sim.url}${ENTRANCE}/submit`, {
+    method: 'POST',
+    headers: { cookie: `linkis_user_session_ticket_id_v1=${codec.mint(user)}; dataworkcloud_inner_request=true`, 'content-type': 'application/json' },
+    body: JSON.stringify({ executionContent: { code: 'select 1', runType: 'sql' }, labels: { engineType: 'spark-3.2.1', userCreator: `${user}-IDE` } }),
+  });
+  assert.equal(r.status, 200, r.text);
+  return r.body.data.execID;
 }
 
 export async function submit(gw: TestGateway, user = 'alice', token = TOKEN, body?: unknown): Promise<{ status: number; body: any }> {

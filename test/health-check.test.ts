@@ -9,25 +9,13 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createHealthChecker, probe, type HealthChecker } from '../src/health-check';
 import { createEntranceSimulator, type EntranceSimulator } from '../src/simulator/entrance';
-import { createTicketCodec } from '../src/ticket';
 import { createUpstreamRegistry, type Upstream } from '../src/upstreams';
-import { ENTRANCE, asUser, call, isEnvelope, startGateway, startSimulators, submit, type TestGateway } from './harness';
+import { ENTRANCE, asUser, call, isEnvelope, jobDirect, startAll, startGateway, startSimulators, submit, type TestGateway } from './harness';
 import { freePort, startBlackhole } from './process-harness';
 
-const codec = createTicketCodec('bdp-for-server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type T = { after: (fn: () => unknown) => void };
-
-async function startAll(t: T, n: number, settings: Record<string, string> = {}) {
-  const sims = await startSimulators(n);
-  t.after(async () => {
-    for (const s of sims) await s.close();
-  });
-  const gw = await startGateway(sims, { settings });
-  t.after(() => gw.close());
-  return { sims, gw };
-}
 
 /** An HTTP server answering every request with `state.status` (or never, when `state.hang`). */
 async function statusServer(t: T): Promise<{ url: string; state: { status: number; hang: boolean }; paths: string[]; connections: () => number }> {
@@ -47,17 +35,6 @@ async function statusServer(t: T): Promise<{ url: string; state: { status: numbe
 
 function statusUrl(gwUrl: string, execId: string, op = 'status'): string {
   return `${gwUrl}${ENTRANCE}/${encodeURIComponent(execId)}/${op}`;
-}
-
-/** Creates a job directly on the Entrance (the gateway may not send it submissions). */
-async function jobDirect(sim: EntranceSimulator, user = 'alice'): Promise<string> {
-  const r = await call(`${sim.url}${ENTRANCE}/submit`, {
-    method: 'POST',
-    headers: { cookie: `linkis_user_session_ticket_id_v1=${codec.mint(user)}; dataworkcloud_inner_request=true`, 'content-type': 'application/json' },
-    body: JSON.stringify({ executionContent: { code: 'select 1', runType: 'sql' }, labels: { engineType: 'spark-3.2.1', userCreator: `${user}-IDE` } }),
-  });
-  assert.equal(r.status, 200, r.text);
-  return r.body.data.execID;
 }
 
 const submissionsTo = (sim: EntranceSimulator) => sim.received.filter((r) => r.path.endsWith('/submit')).length;

@@ -3,59 +3,18 @@
  * its signal handling. Simulated Entrances run in the test process; the gateway in a child process.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startSimulators } from './harness';
 import type { EntranceSimulator } from '../src/simulator/entrance';
+import { startMain, type MainProcess } from './process-harness';
 
 const MAIN = join(__dirname, '..', 'src', 'main.ts');
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  lines: () => Array<Record<string, any>>;
-}
-
-function startMain(confDir: string, extraArgs: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--conf', confDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const lines = () =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`gateway did not start: ${out}${err}`)), 15_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      fail(new Error(`gateway exited with ${code}: ${err}`));
-    });
-    const poll = setInterval(() => {
-      const listening = lines().find((l) => l.message === 'listening');
-      if (!listening) return;
-      clearInterval(poll);
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      ok({ child, url: listening.url, stdout: () => out, lines });
-    }, 50);
-  });
-}
-
-function stop(r: Running): Promise<number | null> {
-  return new Promise((ok) => {
-    if (r.child.exitCode !== null) return ok(r.child.exitCode);
-    r.child.once('exit', (code) => ok(code));
-    r.child.kill('SIGTERM');
-  });
-}
+const stop = (r: MainProcess): Promise<number | null> => r.stop('SIGTERM');
 
 function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,7 +36,7 @@ async function within2s(check: () => Promise<boolean>): Promise<number> {
 describe('main process', () => {
   let sims: EntranceSimulator[];
   let confDir: string;
-  let gw: Running;
+  let gw: MainProcess;
   const status = async (token: string, user = 'alice') => (await call(`${gw.url}${ENTRANCE}/operation/metrics/runningtask?instance=${sims[0].instance}`, { headers: asUser(user, token) })).status;
 
   before(async () => {
