@@ -54,11 +54,20 @@ export function createMetrics(upstreams: UpstreamRegistry, opts: { processMetric
   });
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'linkis_gateway_' });
 
+  // Label children cached by their values: prom-client hashes and validates a label object on every
+  // call, which the hot path need not pay for values it has seen (the sets are small and fixed).
+  const requestChildren = new Map<string, Counter.Internal>();
+  const durationChildren = new Map<string, Histogram.Internal<'route'>>();
   return {
     registry,
     request(route, status, instance, seconds) {
-      requests.inc({ route, code: String(status), instance: instance ?? 'none' });
-      duration.observe({ route }, seconds);
+      const key = `${route}|${status}|${instance ?? ''}`;
+      let counter = requestChildren.get(key);
+      if (!counter) requestChildren.set(key, (counter = requests.labels({ route, code: String(status), instance: instance ?? 'none' })));
+      counter.inc();
+      let histogram = durationChildren.get(route);
+      if (!histogram) durationChildren.set(route, (histogram = duration.labels({ route })));
+      histogram.observe(seconds);
     },
     auth: (outcome) => auth.inc({ outcome }),
     upstreamFailure: (instance, failure) => failures.inc({ instance, failure }),
