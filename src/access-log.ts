@@ -21,7 +21,7 @@ const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 50;
 const LEVELS: Record<string, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
-export function createAccessLog(opts: { logger: Logger; level: string; pretty: boolean; stream?: NodeJS.WritableStream }): AccessLog {
+export function createAccessLog(opts: { logger: Logger; level: string; pretty: boolean; stream?: NodeJS.WritableStream; flushMs?: number }): AccessLog {
   if ((LEVELS[opts.level] ?? 2) < LEVELS.info) return { write() {}, flush() {}, close() {} };
   if (opts.pretty) {
     return { write: (fields) => opts.logger.info('access', fields), flush() {}, close() {} };
@@ -41,7 +41,7 @@ export function createAccessLog(opts: { logger: Logger; level: string; pretty: b
     write(fields) {
       pending += `${JSON.stringify({ level: 'info', message: 'access', timestamp: new Date().toISOString(), ...fields })}\n`;
       if (pending.length >= FLUSH_BYTES) flush();
-      else if (!scheduled) (scheduled = setTimeout(flush, FLUSH_MS)).unref();
+      else if (!scheduled) (scheduled = setTimeout(flush, opts.flushMs ?? FLUSH_MS)).unref();
     },
     flush,
     close: flush,

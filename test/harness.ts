@@ -78,7 +78,7 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
   for (const name of config.draining) registry.setDraining(name, true);
   const metrics = createMetrics(registry, { processMetrics: false });
   const rateLimits = await createRateLimits({ ...config.rateLimit, trustProxy: config.trustProxy }, { logger, onLimited: (s) => metrics.rateLimited(s) });
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => true, registry, metrics, rateLimits, accessLog: createAccessLog({ logger, level: config.log.level, pretty: false, stream: sink }) });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => true, registry, metrics, rateLimits, accessLog: createAccessLog({ logger, level: config.log.level, pretty: false, stream: sink, flushMs: 0 }) });
   const server = createServer(gateway.handle);
   server.on('clientError', gateway.onClientError);
   server.on('checkExpectation', gateway.onCheckExpectation);

@@ -11,7 +11,8 @@ import { freePort, startMain, startRedis, writeConf, type MainProcess } from './
 
 type T = { after: (fn: () => unknown) => void };
 /** Access lines are written in batches, once per event-loop turn: let the last ones out before reading. */
-const settle = () => new Promise((ok) => setTimeout(ok, 20));
+// Access lines are written in batches, at most 50 ms after the answer.
+const settle = () => new Promise((ok) => setTimeout(ok, 120));
 
 async function startAll(t: T, settings: Record<string, string>) {
   const sims = await startSimulators(1);
