@@ -55,7 +55,10 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
     const headers: OutgoingHttpHeaders = { ...req.headers, host: target.host };
     for (const h of HOP_BY_HOP) delete headers[h];
     const body = ctx.body;
+    const pipeBody = !body && !req.readableEnded && req.method !== 'GET' && req.method !== 'HEAD';
     if (body) headers['content-length'] = body.length;
+    // A GET's body is not forwarded: a Content-Length left in place would make the Entrance wait for it.
+    else if (!pipeBody) delete headers['content-length'];
     const proxyReq = request({ agent, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers });
     watchUpstreamRequest(proxyReq, res, upstream, opts);
     proxyReq.once('response', (proxyRes) => {
@@ -65,8 +68,8 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
     });
     proxyReq.once('error', (err: NodeJS.ErrnoException) => onUpstreamError(err, req, res, next));
     if (body) proxyReq.end(body);
-    else if (req.readableEnded || req.method === 'GET' || req.method === 'HEAD') proxyReq.end();
-    else req.pipe(proxyReq);
+    else if (pipeBody) req.pipe(proxyReq);
+    else proxyReq.end();
   }
 
   function onUpstreamError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse, next: Next): void {
