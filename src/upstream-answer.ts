@@ -11,7 +11,8 @@ import type { RequestContext } from './context';
 import { envelopeJson, errorEnvelope, isEnvelope, sendEnvelope, wrapUpstreamAnswer } from './envelope';
 import { GatewayError } from './errors';
 
-const MAX_ERROR_BODY = 256 * 1024;
+// Answers read whole before anything is sent: error answers (to wrap them) and small successes (to check them).
+const MAX_READ_BODY = 256 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
 
 export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
@@ -47,7 +48,7 @@ export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerRespo
  */
 function streamIfJson(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
   const declared = proxyRes.headers['content-length'];
-  if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_ERROR_BODY) {
+  if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_READ_BODY) {
     readBounded(proxyRes, (body) => {
       if (res.headersSent || res.destroyed) return;
       if (!isEnvelopeBytes(body)) return badAnswer(res, ctx, req, status, body.toString('utf8'));
@@ -105,7 +106,7 @@ function readBounded(stream: IncomingMessage, done: (body: Buffer) => void, alre
   const chunks: Buffer[] = [];
   let size = already;
   stream.on('data', (c: Buffer) => {
-    if (size < MAX_ERROR_BODY) chunks.push(c.subarray(0, MAX_ERROR_BODY - size));
+    if (size < MAX_READ_BODY) chunks.push(c.subarray(0, MAX_READ_BODY - size));
     size += c.length;
   });
   stream.once('end', () => done(Buffer.concat(chunks)));
