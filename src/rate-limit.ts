@@ -72,6 +72,20 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
     return memory;
   };
 
+  // express-rate-limit logs every request it lets through while the store fails (a stack trace each, on
+  // the console by default): one structured line per 10 s says the same.
+  let lastStoreError = 0;
+  const storeLogger = {
+    error(err: unknown, message?: string) {
+      if (Date.now() - lastStoreError < 10_000) return;
+      lastStoreError = Date.now();
+      deps.logger.warn(message ?? 'rate limit store error', { event: 'ratelimit.store', error: err instanceof Error ? err.message : String(err) });
+    },
+    warn(err: unknown, message?: string) {
+      storeLogger.error(err, message);
+    },
+  };
+
   const limiter = (scope: 'client' | 'user', limit: number, key: (req: IncomingMessage) => string): Middleware => {
     if (limit <= 0) return (_req, _res, next) => next();
     const mw = rateLimit({
@@ -81,6 +95,7 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
       legacyHeaders: false,
       passOnStoreError: true,
       validate: false,
+      logger: storeLogger,
       store: store(`lgw:rl:${scope}:`),
       keyGenerator: (req) => key(req as unknown as IncomingMessage),
       handler: (req, res, next) => {
