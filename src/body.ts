@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from './errors';
-import { contextOf } from './context';
+import { contextOf, timedOut } from './context';
 import { rewriteSubmissionBody } from './identity';
 import type { Middleware } from './pipeline';
 
@@ -66,7 +66,9 @@ function readLimited(req: IncomingMessage, limit: number, done: (err: GatewayErr
     chunks.push(chunk);
   };
   const onEnd = () => finish(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-  const onError = () => finish(new GatewayError('BODY_ABORTED'));
-  const onAborted = () => finish(new GatewayError('BODY_ABORTED'));
+  // A body cut short because Node timed the request out was answered 408 already; say so in the log too.
+  const cutShort = () => finish(new GatewayError(timedOut(req.socket) ? 'REQUEST_TIMEOUT' : 'BODY_ABORTED'));
+  const onError = cutShort;
+  const onAborted = cutShort;
   req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
 }

@@ -54,3 +54,14 @@ export function contextOf(req: IncomingMessage): RequestContext {
   if (!req.gw) req.gw = { id: requestIdFrom(req), startedAt: performance.now() };
   return req.gw;
 }
+
+const TIMED_OUT = Symbol('linkis-gateway.requestTimedOut');
+
+/** Node timed the request out (gateway.server.request.timeout.ms): marked on the socket by the clientError handler. */
+export function markTimedOut(socket: object): void {
+  (socket as Record<symbol, boolean>)[TIMED_OUT] = true;
+}
+
+export function timedOut(socket: object | null | undefined): boolean {
+  return !!socket && (socket as Record<symbol, boolean>)[TIMED_OUT] === true;
+}

@@ -12,7 +12,7 @@ import type { Allowlist } from './allowlist';
 import { createProxyUserAuth } from './auth';
 import { createBodyReader } from './body';
 import type { GatewayConfig } from './config';
-import { contextOf } from './context';
+import { contextOf, markTimedOut } from './context';
 import { actAsUser, classifyRoute, createErrorResponder, observeRequest, refuseUnroutable, selectUpstream } from './data-plane';
 import { errorEnvelope, sendEnvelope } from './envelope';
 import { GatewayError } from './errors';
@@ -106,6 +106,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       else controlPlane(req, res);
     },
     onClientError(err, socket) {
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') markTimedOut(socket);
       if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
       const [status, reason, detail] =
         err.code === 'HPE_HEADER_OVERFLOW'

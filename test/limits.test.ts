@@ -143,6 +143,10 @@ describe('limits and timeouts (main process)', () => {
     assert.ok(x.closedByServer);
     assert.ok(x.ms >= 950 && x.ms < 2500, `answered after ${x.ms.toFixed(0)} ms (request timeout 1000 ms)`);
     assert.equal(sim.received.length, before, 'the half-received submission never reached the Entrance');
+    // The access line tells the same story as the answer: a request timeout, not a client that went away.
+    await waitFor(() => gw.lines().some((l) => l.message === 'access' && l.errorCode === 'REQUEST_TIMEOUT' && l.path === `${ENTRANCE}/submit`));
+    const line = gw.lines().find((l) => l.message === 'access' && l.errorCode === 'REQUEST_TIMEOUT' && l.path === `${ENTRANCE}/submit`)!;
+    assert.equal(line.status, 408);
   });
 
   it('a body over gateway.request.body.limit: 413 envelope, declared or chunked', async () => {
