@@ -34,7 +34,7 @@ test('defaults', () => {
     log: { level: 'info', format: 'auto' },
     draining: [],
     health: { mode: 'tcp', path: '/actuator/health', intervalMs: 2000, timeoutMs: 1000, healthyThreshold: 2, unhealthyThreshold: 2, passiveFailures: 3, passiveEjectMs: 10000 },
-    rateLimit: { windowMs: 60000, perClient: 6000, perUser: 1200, redisUrl: undefined },
+    rateLimit: { windowMs: 60000, perClient: 30000, perUser: 6000, redisUrl: undefined },
     trustProxy: [],
     limits: { requestTimeoutMs: 300000, headersTimeoutMs: 20000, keepAliveTimeoutMs: 65000, maxHeaderBytes: 16384 },
     shutdownGraceMs: 30000,
