@@ -29,6 +29,8 @@ export interface Allowlist {
   /** Number of tokens. */
   readonly size: number;
   decide(token: string, user: string): Decision;
+  /** decide() and the token's fingerprint from one hash of the token: what the request path needs. */
+  check(token: string, user: string): { decision: Decision; fingerprint: string };
   /** File order; tokens appear only as fingerprints. */
   entries(): ReadonlyArray<AllowlistEntryInfo>;
 }
@@ -68,7 +70,11 @@ const sha256Hex: (s: string) => string =
     : (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 
 export function tokenFingerprint(token: string): string {
-  return 'sha256:' + sha256Hex(token).slice(0, 12);
+  return fingerprintOf(sha256Hex(token));
+}
+
+function fingerprintOf(digestHex: string): string {
+  return 'sha256:' + digestHex.slice(0, 12);
 }
 
 /** For UI: at most 4 leading characters, and fewer for short tokens so it never shows them whole. */
@@ -187,29 +193,35 @@ function createBuilder() {
 function makeAllowlist(rules: ReadonlyMap<string, Rule>): Allowlist {
   // Built on first use: reloads should not pay for a listing nobody asked for.
   let infos: ReadonlyArray<AllowlistEntryInfo> | null = null;
+  const decideDigest = (digestHex: string, user: string): Decision => {
+    // The Map is keyed by the token's digest, so lookup timing depends only on
+    // sha256(presented token), which tells an attacker nothing about stored
+    // tokens. The timingSafeEqual is defence in depth should the indexing change.
+    const rule = rules.get(digestHex);
+    if (!rule) return 'unknown-token';
+    if (!crypto.timingSafeEqual(Buffer.from(digestHex, 'hex'), Buffer.from(rule.digestHex, 'hex'))) {
+      return 'unknown-token';
+    }
+    if (rule.users === '*') {
+      // '*' means any user, not any string: a malformed name never gets through.
+      return checkUserName(user).ok ? 'allowed' : 'user-not-allowed';
+    }
+    return rule.users.has(user) ? 'allowed' : 'user-not-allowed';
+  };
   return Object.freeze({
     size: rules.size,
     decide(token: string, user: string): Decision {
-      // The Map is keyed by the token's digest, so lookup timing depends only on
-      // sha256(presented token), which tells an attacker nothing about stored
-      // tokens. The timingSafeEqual is defence in depth should the indexing change.
+      return decideDigest(sha256Hex(token), user);
+    },
+    check(token: string, user: string) {
       const digestHex = sha256Hex(token);
-      const rule = rules.get(digestHex);
-      if (!rule) return 'unknown-token';
-      if (!crypto.timingSafeEqual(Buffer.from(digestHex, 'hex'), Buffer.from(rule.digestHex, 'hex'))) {
-        return 'unknown-token';
-      }
-      if (rule.users === '*') {
-        // '*' means any user, not any string: a malformed name never gets through.
-        return checkUserName(user).ok ? 'allowed' : 'user-not-allowed';
-      }
-      return rule.users.has(user) ? 'allowed' : 'user-not-allowed';
+      return { decision: decideDigest(digestHex, user), fingerprint: fingerprintOf(digestHex) };
     },
     entries(): ReadonlyArray<AllowlistEntryInfo> {
       infos ??= Object.freeze(
         [...rules.values()].map((r) =>
           Object.freeze({
-            fingerprint: 'sha256:' + r.digestHex.slice(0, 12),
+            fingerprint: fingerprintOf(r.digestHex),
             users: r.users === '*' ? ('*' as const) : Object.freeze([...r.users]),
             line: r.line,
           }),

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Allowlist } from './allowlist';
-import { checkUserName, tokenFingerprint } from './allowlist';
+import { checkUserName } from './allowlist';
 import { GatewayError } from './errors';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
@@ -28,8 +28,8 @@ export function decideProxyUser(user: string | string[] | undefined, token: stri
   if (!t) return refuse('missing', 'AUTH_MISSING', 'the Validation-Code header is missing');
   const name = checkUserName(u);
   if (!name.ok) return refuse('invalid-user', 'AUTH_USER_INVALID', name.reason);
-  const fingerprint = tokenFingerprint(t);
-  switch (allowlist.decide(t, u)) {
+  const { decision, fingerprint } = allowlist.check(t, u);
+  switch (decision) {
     case 'allowed':
       return { ok: true, user: u, fingerprint };
     case 'unknown-token':
