@@ -27,7 +27,6 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_BAD_ANSWER: { http: 502, status: 1, message: 'The Entrance answered with something that is not a Linkis answer' },
   RATE_LIMITED: { http: 429, status: 1, message: 'Too many requests; retry later' },
   REQUEST_TIMEOUT: { http: 408, status: 1, message: 'The client was too slow sending the request' },
-  SHUTTING_DOWN: { http: 503, status: 1, message: 'The gateway is shutting down; retry on another replica' },
   INTERNAL: { http: 500, status: 1, message: 'The gateway failed to handle this request' },
   // Admin listener (src/admin/): token allowlist administration.
   ADMIN_UNAUTHORIZED: { http: 401, status: -1, message: 'An admin credential is required (Authorization: Bearer <admin token>)' },

@@ -20,22 +20,26 @@ export const ENTRANCE_APP_1X = 'linkis-cg-entrance';
  */
 export const FAIL_MARKER = 'sim:fail';
 
-export interface SimJob {
-  taskID: number;
-  execID: string;
-  shortId: string;
+export interface NewJob {
   /** The user the ticket named at submit: the owner every follow-up is checked against. */
   user: string;
-  /** `executeUser` as the body sent it (Linkis ignores it unless an admin token is used). */
-  bodyExecuteUser: string | null;
-  /** `labels.userCreator` as the body sent it (`user-creator`), or null for a 0.x `execute`. */
-  bodyUserCreator: string | null;
   creator: string;
   engineType: string;
   code: string;
   runType: string | null;
   api: 'execute' | 'submit';
   body: unknown;
+  /** `executeUser` as the body sent it (Linkis ignores it unless an admin token is used). */
+  bodyExecuteUser: string | null;
+  /** `labels.userCreator` as the body sent it (`user-creator`), or null for a 0.x `execute`. */
+  bodyUserCreator: string | null;
+}
+
+/** A job as the simulator keeps it: what was submitted, plus what the Entrance assigned and tracks. */
+export interface SimJob extends NewJob {
+  taskID: number;
+  execID: string;
+  shortId: string;
   state: JobState;
   /** Status polls answered so far; the state machine advances on them, not on wall time, so tests are deterministic. */
   statusPolls: number;
@@ -44,17 +48,8 @@ export interface SimJob {
   submittedAt: number;
 }
 
-export interface NewJob {
-  user: string;
-  creator: string;
-  engineType: string;
-  code: string;
-  runType: string | null;
-  api: 'execute' | 'submit';
-  body: unknown;
-  bodyExecuteUser: string | null;
-  bodyUserCreator: string | null;
-}
+// The simulator writes execIDs the way Linkis does, not with the gateway's codec (src/execid.ts): an
+// independent writer is what makes the gateway's parser tests against it mean something.
 
 /** Linkis's getLengthStr: two digits below 10, the bare number above (so >= 100 yields three digits, as in Linkis). */
 function pad2(s: string): string {
