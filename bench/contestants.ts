@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CONFIG_KEYS } from '../src/config';
-import { createTicketCodec } from '../src/ticket';
+import { CONFIG_KEYS } from '../src/control-plane/config';
+import { createTicketCodec } from '../src/linkis/ticket';
 import { firstLine, freePort, logFile, sleep, startChild, stopChild, waitForLogLine } from './procs';
 
 export const USER = 'alice';

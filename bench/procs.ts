@@ -2,6 +2,8 @@
  * Child processes for the benchmark: every process the bench starts is spawned detached (its own process
  * group), tracked here, and killed as a group on exit, on Ctrl-C and on any error, so a failed run leaves
  * nothing behind. Also the /proc readers: CPU ticks of a process tree, and resident memory.
+ * Not pidusage: it reads the same /proc/<pid>/stat but per pid, rounded to ms, and without the walk over
+ * descendants (nginx and cluster workers) that the CPU-per-request figure needs.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { execFileSync } from 'node:child_process';

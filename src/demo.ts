@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EntranceInstance, GatewayConfig } from './config';
+import type { EntranceInstance, GatewayConfig } from './control-plane/config';
 import { createEntranceSimulator, type EntranceSimulator } from './simulator/entrance';
 
 export interface Demo {

@@ -13,8 +13,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_PROXY_PROPERTIES, ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, jobDirect, startGateway, startSimulators, startTcpPassThrough, submit } from './harness';
-import { startMain, writeConf } from './process-harness';
+import { DEFAULT_PROXY_PROPERTIES, ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, jobDirect, startGateway, startSimulators, startTcpPassThrough, submit } from './support/harness';
+import { startMain, writeConf } from './support/process-harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

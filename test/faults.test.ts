@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EntranceSimulator } from '../src/simulator/entrance';
-import { createTicketCodec } from '../src/ticket';
-import { ENTRANCE, asUser, call, isEnvelope, startAll, startGateway, startSimulators, startTcpPassThrough, submit } from './harness';
+import { createTicketCodec } from '../src/linkis/ticket';
+import { ENTRANCE, asUser, call, isEnvelope, startAll, startGateway, startSimulators, startTcpPassThrough, submit } from './support/harness';
 
 const codec = createTicketCodec('bdp-for-server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

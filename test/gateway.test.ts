@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
 import type { EntranceSimulator, ReceivedRequest } from '../src/simulator/entrance';
-import { createTicketCodec } from '../src/ticket';
-import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startGateway, startSimulators, submit, type TestGateway } from './harness';
+import { createTicketCodec } from '../src/linkis/ticket';
+import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startGateway, startSimulators, submit, type TestGateway } from './support/harness';
 
 const codec = createTicketCodec('bdp-for-server');
 const TICKET_COOKIE = 'linkis_user_session_ticket_id_v1';

@@ -17,9 +17,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createEntranceSimulator, type EntranceSimulator } from '../src/simulator/entrance';
-import { createTicketCodec } from '../src/ticket';
-import { ENTRANCE, OTHER_TOKEN, TOKEN, call, isEnvelope, startGateway, type TestGateway } from './harness';
-import { rawRequest } from './raw-http';
+import { createTicketCodec } from '../src/linkis/ticket';
+import { ENTRANCE, OTHER_TOKEN, TOKEN, call, isEnvelope, startGateway, type TestGateway } from './support/harness';
+import { rawRequest } from './support/raw-http';
 
 const codec = createTicketCodec('bdp-for-server');
 const TICKET_COOKIE = 'linkis_user_session_ticket_id_v1';

@@ -8,9 +8,9 @@ import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startSimulators } from './harness';
+import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startSimulators } from './support/harness';
 import type { EntranceSimulator } from '../src/simulator/entrance';
-import { startMain, type MainProcess } from './process-harness';
+import { startMain, type MainProcess } from './support/process-harness';
 
 const MAIN = join(__dirname, '..', 'src', 'main.ts');
 

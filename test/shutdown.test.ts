@@ -9,10 +9,10 @@ import { get } from 'node:http';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import type { EntranceSimulator } from '../src/simulator/entrance';
-import { createTicketCodec } from '../src/ticket';
-import { ENTRANCE, TOKEN, asUser, call, isEnvelope, startSimulators } from './harness';
-import { startMain, writeConf, type MainProcess } from './process-harness';
-import { parseResponses } from './raw-http';
+import { createTicketCodec } from '../src/linkis/ticket';
+import { ENTRANCE, TOKEN, asUser, call, isEnvelope, startSimulators } from './support/harness';
+import { startMain, writeConf, type MainProcess } from './support/process-harness';
+import { parseResponses } from './support/raw-http';
 
 const codec = createTicketCodec('bdp-for-server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@
  * An admin refusal: a catalogue entry (src/errors.ts) plus data a client can act on, e.g. the current
  * ETag with a conflict, or the file's problems with a validation error. Details never quote tokens.
  */
-import { GatewayError, type ErrorCode } from '../errors';
+import { GatewayError, type ErrorCode } from '../linkis/errors';
 
 export class AdminError extends GatewayError {
   constructor(

@@ -5,9 +5,9 @@
  */
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'winston';
-import type { AllowlistStore } from '../allowlist-store';
-import type { GatewayConfig } from '../config';
-import type { UpstreamRegistry } from '../upstreams';
+import type { AllowlistStore } from '../control-plane/allowlist-store';
+import type { GatewayConfig } from '../control-plane/config';
+import type { UpstreamRegistry } from '../control-plane/upstreams';
 import { createAdminApp, type AdminAppDeps } from './api';
 import { createAuditLog, type AuditLog } from './audit';
 import { loadAdminCredentials } from './credentials';

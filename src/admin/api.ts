@@ -7,9 +7,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'winston';
-import { envelopeJson, errorEnvelope, sendEnvelope } from '../envelope';
-import { GatewayError } from '../errors';
-import type { UpstreamRegistry } from '../upstreams';
+import { envelopeJson, errorEnvelope, sendEnvelope } from '../linkis/envelope';
+import { GatewayError } from '../linkis/errors';
+import type { UpstreamRegistry } from '../control-plane/upstreams';
 import { AdminError } from './admin-error';
 import type { AdminCredentials } from './credentials';
 import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from './page';

@@ -6,9 +6,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { checkUserName } from '../allowlist';
-import { ConfigError } from '../config';
-import { parseProperties } from '../properties';
+import { checkUserName } from '../control-plane/allowlist';
+import { ConfigError } from '../control-plane/config';
+import { parseProperties } from '../linkis/properties';
 
 /** Admin tokens guard every allowlist: demand more than the 8 characters proxy tokens need. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;

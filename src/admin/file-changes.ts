@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'winston';
-import type { AllowlistStore } from '../allowlist-store';
+import type { AllowlistStore } from '../control-plane/allowlist-store';
 import type { AuditLog } from './audit';
 import { acquireFileLock } from './lock-file';
 import { etagOf } from './tokens-repo';

@@ -3,6 +3,8 @@
  * the conf directory directly are different processes, so an in-process mutex alone cannot keep them from
  * interleaving. O_EXCL creation is atomic on local filesystems. A holder that died (its pid is gone on
  * this host, or the lock is older than `staleMs`) is broken, carefully, so a crash never locks admins out.
+ * Not proper-lockfile: it judges a holder only by the lock's mtime (a crashed CLI blocks admins for the
+ * whole stale period) and keeps a timer refreshing it; a dead pid frees this lock at once.
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';

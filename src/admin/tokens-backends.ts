@@ -4,9 +4,9 @@
  * direct one runs the very code the admin API runs.
  */
 import { userInfo } from 'node:os';
-import { checkUserName } from '../allowlist';
-import { loadConfig } from '../config';
-import { createLogger } from '../logger';
+import { checkUserName } from '../control-plane/allowlist';
+import { loadConfig } from '../control-plane/config';
+import { createLogger } from '../ops/logger';
 import { AdminError } from './admin-error';
 import { createAuditLog } from './audit';
 import type { Users } from './tokens-file';

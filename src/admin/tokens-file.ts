@@ -4,8 +4,8 @@
  * with the gateway's own parser and allowlist rules before anyone writes it, so the API can never produce
  * a file the running gateway would refuse, nor one that means something other than what was asked.
  */
-import { buildAllowlist, checkUserName, maskToken, tokenFingerprint } from '../allowlist';
-import { parseProperties, type PropertyProblem } from '../properties';
+import { buildAllowlist, checkUserName, maskToken, tokenFingerprint } from '../control-plane/allowlist';
+import { parseProperties, type PropertyProblem } from '../linkis/properties';
 import { AdminError } from './admin-error';
 import { dominantEol, escapeKey, escapeValue, joinPhysicalLines, splitPhysicalLines, valueOffset } from './properties-text';
 

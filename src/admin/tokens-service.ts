@@ -3,7 +3,7 @@
  * change is validated, written and audited the same way whoever makes it.
  */
 import { randomBytes } from 'node:crypto';
-import type { PropertyProblem } from '../properties';
+import type { PropertyProblem } from '../linkis/properties';
 import type { AuditLog } from './audit';
 import { applyEdit, readTokens, type TokenEdit, type TokenView, type Users } from './tokens-file';
 import type { TokensRepo } from './tokens-repo';

@@ -8,7 +8,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import { createTicketCodec } from '../ticket';
+import { createTicketCodec } from '../linkis/ticket';
 import { handleApi, type ApiSettings } from './api';
 import { answerFault, type FaultMode } from './faults';
 import { JobStore, type ExecIdFormat, type SimJob } from './jobs';

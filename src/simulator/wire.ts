@@ -1,7 +1,8 @@
 /**
  * Bytes on the wire as a Linkis Entrance writes them: the envelope (Message.scala), its HTTP status, and
  * the cookies SecurityFilter reads. Kept apart from the gateway's own envelope code on purpose: the
- * simulator stands for the real Entrance and must not change when the gateway's code does.
+ * simulator stands for the real Entrance and must not change when the gateway's code does. Plain node:http
+ * rather than Express: fault modes need the exact bytes (half an answer, then a cut socket).
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 

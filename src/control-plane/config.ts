@@ -1,0 +1,203 @@
+/**
+ * Gateway configuration: read once from `<conf>/gateway.properties` and validated before anything
+ * starts. A bad value stops the gateway with a message naming the key and the file; nothing later in
+ * the process reads files or the environment for settings.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseProperties } from '../linkis/properties';
+import { CONFIG_KEYS, DEFAULTS } from './config-keys';
+import { isLoopbackHost, parseInstances, parseSize, type EntranceInstance } from './config-values';
+
+export { CONFIG_KEYS } from './config-keys';
+export { isLoopbackHost, parseInstances, parseSize } from './config-values';
+
+export type { EntranceInstance } from './config-values';
+
+export interface GatewayConfig {
+  confDir: string;
+  file: string;
+  server: { host: string; port: number };
+  /** Empty means demo mode: main starts simulated Entrances. */
+  instances: EntranceInstance[];
+  cryptKey: string;
+  ticketCookie: string;
+  proxyUserFile: string;
+  upstream: { connectTimeoutMs: number; responseTimeoutMs: number; maxSockets: number };
+  bodyLimitBytes: number;
+  ticketCacheMs: number;
+  log: { level: string; format: 'json' | 'pretty' | 'auto' };
+  /** Instances that take no new submissions (follow-ups still reach them). */
+  draining: string[];
+  health: {
+    mode: 'tcp' | 'http' | 'off';
+    path: string;
+    intervalMs: number;
+    timeoutMs: number;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+    passiveFailures: number;
+    passiveEjectMs: number;
+  };
+  rateLimit: { windowMs: number; perClient: number; perUser: number; redisUrl?: string };
+  trustProxy: string[];
+  limits: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes: number };
+  shutdownGraceMs: number;
+  /** The admin listener (src/admin/); off unless the credentials file names an admin. */
+  admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
+  /** Processes serving the public port (node:cluster); 1 runs the gateway in the main process. */
+  workers: number;
+}
+
+export class ConfigError extends Error {
+  /** Each problem as `key: what is wrong` (without the file), so a checker can find the key's line. */
+  constructor(
+    message: string,
+    readonly file: string = '',
+    readonly problems: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+
+
+export function loadConfig(confDir: string): GatewayConfig {
+  const dir = resolve(confDir);
+  const file = join(dir, 'gateway.properties');
+  if (!existsSync(file)) throw new ConfigError(`${file}: file not found (select a conf directory with --conf DIR or LINKIS_GATEWAY_CONF)`, file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot be read: ${(err as Error).message}`, file);
+  }
+  // The same Java properties parser as proxy.properties: one format, read one way. Later lines win, as in Java.
+  const parsed = parseProperties(text);
+  if (parsed.problems.length) {
+    const problems = parsed.problems.map((p) => `line ${p.line}: ${p.message}`);
+    throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);
+  }
+  const raw: Record<string, string> = {};
+  for (const e of parsed.entries) raw[e.key] = e.value;
+  return validateConfig(raw, dir, file);
+}
+
+/** Pure validation of key/value pairs; exported for table tests and check-config. */
+export function validateConfig(raw: Record<string, string>, confDir: string, file: string): GatewayConfig {
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (key.startsWith('gateway.') && !(key in DEFAULTS)) problems.push(`${key}: unknown key (known: ${CONFIG_KEYS.filter((k) => k.startsWith('gateway.')).join(', ')})`);
+  }
+  const get = (key: string): string => String(raw[key] ?? DEFAULTS[key]).trim();
+  const int = (key: string, min: number, max: number): number => {
+    const v = get(key);
+    const n = Number(v);
+    if (!/^[0-9]+$/.test(v) || n < min || n > max) {
+      problems.push(`${key}: "${v}" is not a whole number between ${min} and ${max}`);
+      return min;
+    }
+    return n;
+  };
+  const nonEmpty = (key: string): string => {
+    const v = get(key);
+    if (!v) problems.push(`${key}: must not be empty`);
+    return v;
+  };
+
+  const host = nonEmpty('gateway.server.host');
+  const port = int('gateway.server.port', 0, 65535);
+  const instances = parseInstances(get('gateway.entrance.instances'), problems);
+  const cryptKey = nonEmpty('wds.linkis.crypt.key');
+  const ticketCookie = get('wds.linkis.session.ticket.key');
+  if (!/^[A-Za-z0-9_.-]+$/.test(ticketCookie)) problems.push(`wds.linkis.session.ticket.key: "${ticketCookie}" is not a valid cookie name`);
+  const proxyFileSetting = nonEmpty('wds.linkis.gateway.conf.proxy.user.config');
+  const bodyLimitBytes = parseSize(get('gateway.request.body.limit'));
+  if (bodyLimitBytes === null || bodyLimitBytes < 1024 || bodyLimitBytes > 1024 ** 3) {
+    problems.push(`gateway.request.body.limit: "${get('gateway.request.body.limit')}" is not a size between 1kb and 1gb (e.g. 512kb, 10mb)`);
+  }
+  const format = get('gateway.log.format');
+  if (!['json', 'pretty', 'auto'].includes(format)) problems.push(`gateway.log.format: "${format}" is not one of json, pretty, auto`);
+  const level = get('gateway.log.level');
+  if (!['error', 'warn', 'info', 'debug'].includes(level)) problems.push(`gateway.log.level: "${level}" is not one of error, warn, info, debug`);
+
+  const draining = get('gateway.entrance.draining').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const d of draining) if (!instances.some((i) => i.name === d)) problems.push(`gateway.entrance.draining: "${d}" is not in gateway.entrance.instances`);
+  const healthMode = get('gateway.health.check.mode');
+  if (!['tcp', 'http', 'off'].includes(healthMode)) problems.push(`gateway.health.check.mode: "${healthMode}" is not one of tcp, http, off`);
+  const healthPath = get('gateway.health.check.path');
+  if (!/^\/[\x21-\x7e]*$/.test(healthPath)) problems.push(`gateway.health.check.path: "${healthPath}" must be a path starting with /`);
+  const redisUrl = get('gateway.ratelimit.redis.url');
+  if (redisUrl && !/^rediss?:\/\/\S+$/.test(redisUrl)) problems.push(`gateway.ratelimit.redis.url: "${redisUrl}" is not a redis:// or rediss:// URL`);
+  const trustProxy = get('gateway.trust.proxy').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const t of trustProxy) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/[0-9]{1,3})?)$/.test(t)) problems.push(`gateway.trust.proxy: "${t}" is not an address, CIDR, or loopback/linklocal/uniquelocal`);
+  }
+
+  const config: GatewayConfig = {
+    confDir,
+    file,
+    server: { host, port },
+    instances,
+    cryptKey,
+    ticketCookie,
+    proxyUserFile: isAbsolute(proxyFileSetting) ? proxyFileSetting : join(confDir, proxyFileSetting),
+    upstream: {
+      connectTimeoutMs: int('gateway.upstream.connect.timeout.ms', 1, 600_000),
+      responseTimeoutMs: int('gateway.upstream.response.timeout.ms', 1, 3_600_000),
+      maxSockets: int('gateway.upstream.max.sockets', 1, 65_535),
+    },
+    bodyLimitBytes: bodyLimitBytes ?? 0,
+    ticketCacheMs: int('gateway.ticket.cache.ms', 0, 3_600_000),
+    log: { level, format: format as GatewayConfig['log']['format'] },
+    draining,
+    health: {
+      mode: healthMode as GatewayConfig['health']['mode'],
+      path: healthPath,
+      intervalMs: int('gateway.health.check.interval.ms', 100, 3_600_000),
+      timeoutMs: int('gateway.health.check.timeout.ms', 10, 600_000),
+      healthyThreshold: int('gateway.health.check.healthy.threshold', 1, 100),
+      unhealthyThreshold: int('gateway.health.check.unhealthy.threshold', 1, 100),
+      passiveFailures: int('gateway.health.passive.failures', 1, 1000),
+      passiveEjectMs: int('gateway.health.passive.eject.ms', 100, 3_600_000),
+    },
+    rateLimit: {
+      windowMs: int('gateway.ratelimit.window.ms', 100, 86_400_000),
+      perClient: int('gateway.ratelimit.client.limit', 0, 1_000_000_000),
+      perUser: int('gateway.ratelimit.user.limit', 0, 1_000_000_000),
+      redisUrl: redisUrl || undefined,
+    },
+    trustProxy,
+    limits: {
+      requestTimeoutMs: int('gateway.server.request.timeout.ms', 1000, 86_400_000),
+      headersTimeoutMs: int('gateway.server.headers.timeout.ms', 100, 600_000),
+      keepAliveTimeoutMs: int('gateway.server.keepalive.timeout.ms', 100, 600_000),
+      maxHeaderBytes: int('gateway.server.max.header.bytes', 1024, 1_048_576),
+    },
+    shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
+    workers: get('gateway.workers') === 'auto' ? availableParallelism() : int('gateway.workers', 1, 256),
+    admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
+  };
+  if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);
+  return config;
+}
+
+
+function validateAdmin(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, confDir: string, serverPort: number, problems: string[]): GatewayConfig['admin'] {
+  const host = nonEmpty('gateway.admin.host');
+  const port = int('gateway.admin.port', 0, 65535);
+  const allow = get('gateway.admin.allow.public');
+  if (allow !== 'true' && allow !== 'false') problems.push(`gateway.admin.allow.public: "${allow}" is not true or false`);
+  // The admin API edits who may act as whom: it must not be reachable from the network by accident.
+  if (host && allow !== 'true' && !isLoopbackHost(host)) {
+    problems.push(`gateway.admin.host: "${host}" is not a loopback address; the admin listener binds a public address only with gateway.admin.allow.public=true`);
+  }
+  if (port !== 0 && port === serverPort) problems.push(`gateway.admin.port: ${port} is also gateway.server.port; the admin listener needs its own port`);
+  const file = (key: string) => {
+    const v = nonEmpty(key);
+    return isAbsolute(v) ? v : join(confDir, v);
+  };
+  return { host, port, credentialsFile: file('gateway.admin.credentials.file'), auditFile: file('gateway.admin.audit.file'), allowPublic: allow === 'true' };
+}
+

@@ -1,0 +1,67 @@
+/**
+ * Per-request state the data-plane middleware share, hung on the request object (one property
+ * assignment; cheaper than a WeakMap lookup on the hot path).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Route } from '../linkis/routes';
+import type { Upstream } from '../control-plane/upstreams';
+import type { UpstreamFailure } from '../linkis/errors';
+
+export interface RequestContext {
+  id: string;
+  startedAt: number;
+  route?: Route;
+  /** The client's address: the socket's, or from X-Forwarded-For when the hop is a trusted proxy. */
+  clientAddress?: string;
+  user?: string;
+  tokenFingerprint?: string;
+  /** 'allowed' or the refusal reason; a metrics label. */
+  authOutcome?: string;
+  /** The body to forward when the gateway had to read it (submissions are rewritten). */
+  body?: Buffer;
+  upstream?: Upstream;
+  /** Instances a submission already failed to connect to; failover never repeats one. */
+  attempted?: Set<string>;
+  upstreamStatus?: number;
+  /** Set when the gateway made the answer itself. */
+  envelopeStatus?: number;
+  errorCode?: string;
+  failure?: UpstreamFailure;
+}
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    gw?: RequestContext;
+  }
+}
+
+// A request id a client may choose: short, printable, no separators that could split a log line or header.
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+// W3C traceparent: version-traceid-parentid-flags; the trace id is what correlates across systems.
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export function requestIdFrom(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  if (typeof given === 'string' && SANE_REQUEST_ID.test(given)) return given;
+  const tp = req.headers.traceparent;
+  const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
+  if (m && !/^0+$/.test(m[1])) return m[1];
+  return randomUUID();
+}
+
+export function contextOf(req: IncomingMessage): RequestContext {
+  if (!req.gw) req.gw = { id: requestIdFrom(req), startedAt: performance.now() };
+  return req.gw;
+}
+
+const TIMED_OUT = Symbol('linkis-gateway.requestTimedOut');
+
+/** Node timed the request out (gateway.server.request.timeout.ms): marked on the socket by the clientError handler. */
+export function markTimedOut(socket: object): void {
+  (socket as Record<symbol, boolean>)[TIMED_OUT] = true;
+}
+
+export function timedOut(socket: object | null | undefined): boolean {
+  return !!socket && (socket as Record<symbol, boolean>)[TIMED_OUT] === true;
+}

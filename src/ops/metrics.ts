@@ -1,0 +1,82 @@
+/**
+ * Prometheus metrics (prom-client) in a registry of their own: no global default registry, so two
+ * gateways in one test process never share counters. Label values come from small fixed sets (route
+ * kinds, status codes, configured instance names, refusal reasons), never from users or execIDs.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UpstreamRegistry } from '../control-plane/upstreams';
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** One finished request: route kind, HTTP status, instance (or "none"), duration in seconds. */
+  request(route: string, status: number, instance: string | undefined, seconds: number): void;
+  auth(outcome: string): void;
+  upstreamFailure(instance: string, failure: string): void;
+  rateLimited(scope: 'client' | 'user'): void;
+  allowlistReload(ok: boolean, tokens: number): void;
+  render(): Promise<string>;
+  close(): void;
+}
+
+export function createMetrics(upstreams: UpstreamRegistry, opts: { processMetrics?: boolean } = {}): GatewayMetrics {
+  const registry = new Registry();
+  const requests = new Counter({ name: 'linkis_gateway_requests_total', help: 'Requests answered, by route kind, HTTP status and Entrance instance', labelNames: ['route', 'code', 'instance'] as const, registers: [registry] });
+  const duration = new Histogram({
+    name: 'linkis_gateway_request_duration_seconds',
+    help: 'Time from request to the end of the answer, by route kind',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const auth = new Counter({ name: 'linkis_gateway_auth_total', help: 'Proxy-user authentication outcomes', labelNames: ['outcome'] as const, registers: [registry] });
+  const failures = new Counter({ name: 'linkis_gateway_upstream_failures_total', help: 'Failed connections to Entrances, by kind (refused, timeout, reset, ...)', labelNames: ['instance', 'failure'] as const, registers: [registry] });
+  const limited = new Counter({ name: 'linkis_gateway_rate_limited_total', help: 'Requests refused by a rate limit, by scope', labelNames: ['scope'] as const, registers: [registry] });
+  const reloads = new Counter({ name: 'linkis_gateway_allowlist_reloads_total', help: 'proxy.properties reloads, by result', labelNames: ['result'] as const, registers: [registry] });
+  const tokens = new Gauge({ name: 'linkis_gateway_allowlist_tokens', help: 'Tokens in the allowlist in force', registers: [registry] });
+  // Read from the registry when scraped, so the hot path does no gauge bookkeeping.
+  new Gauge({
+    name: 'linkis_gateway_upstream_healthy',
+    help: '1 if the Entrance is taking new jobs (healthy and not draining), else 0',
+    labelNames: ['instance'] as const,
+    registers: [registry],
+    collect() {
+      for (const u of upstreams.all()) this.set({ instance: u.name }, u.healthy && !u.draining ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'linkis_gateway_upstream_in_flight',
+    help: 'Requests in flight to each Entrance',
+    labelNames: ['instance'] as const,
+    registers: [registry],
+    collect() {
+      for (const u of upstreams.all()) this.set({ instance: u.name }, u.inFlight);
+    },
+  });
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'linkis_gateway_' });
+
+  // Label children cached by their values: prom-client hashes and validates a label object on every
+  // call, which the hot path need not pay for values it has seen (the sets are small and fixed).
+  const requestChildren = new Map<string, Counter.Internal>();
+  const durationChildren = new Map<string, Histogram.Internal<'route'>>();
+  return {
+    registry,
+    request(route, status, instance, seconds) {
+      const key = `${route}|${status}|${instance ?? ''}`;
+      let counter = requestChildren.get(key);
+      if (!counter) requestChildren.set(key, (counter = requests.labels({ route, code: String(status), instance: instance ?? 'none' })));
+      counter.inc();
+      let histogram = durationChildren.get(route);
+      if (!histogram) durationChildren.set(route, (histogram = duration.labels({ route })));
+      histogram.observe(seconds);
+    },
+    auth: (outcome) => auth.inc({ outcome }),
+    upstreamFailure: (instance, failure) => failures.inc({ instance, failure }),
+    rateLimited: (scope) => limited.inc({ scope }),
+    allowlistReload(ok, n) {
+      reloads.inc({ result: ok ? 'ok' : 'failed' });
+      tokens.set(n);
+    },
+    render: () => registry.metrics(),
+    close: () => registry.clear(),
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The admin page in a real browser (Debian's chromium, driven by playwright-core): an admin signs in,
+ * creates a token, adds and removes a user, deletes the token; after each step the file and the live
+ * gateway's answer to a proxied request are checked. A screenshot is kept in test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import type { EntranceSimulator } from '../../src/simulator/entrance';
+import { ADMIN_NAME, ADMIN_TOKEN, decision, expectDecision, startAdmin, type TestAdmin } from '../support/admin-harness';
+import { OTHER_TOKEN, TOKEN, startGateway, startSimulators, type TestGateway } from '../support/harness';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
+const ORIGINAL = `# allowlist for the browser test\n${TOKEN}=alice,bob\n\n# scheduler\n${OTHER_TOKEN}=*\n`;
+
+describe('admin page in chromium', () => {
+  let sims: EntranceSimulator[];
+  let gw: TestGateway;
+  let adm: TestAdmin;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    // A missing browser must fail the suite, not skip it: CI installs it (.ci/run).
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    sims = await startSimulators(1);
+    gw = await startGateway(sims, { proxyProperties: ORIGINAL });
+    adm = await startAdmin(gw);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(5000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await adm?.close();
+    await gw?.close();
+    await Promise.all((sims ?? []).map((s) => s.close()));
+  });
+
+  it('signs in, creates a token, adds and removes a user, deletes the token; the file and the gateway follow each step', async () => {
+    await page.goto(`${adm.url}/admin/`);
+    // A wrong token is refused with a clear message.
+    await page.fill('#admin-token', 'not-the-admin-token');
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-text') ?? '', /Sign-in refused/);
+
+    await page.fill('#admin-token', ADMIN_TOKEN);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#app:not([hidden])');
+    assert.equal(await page.textContent('#who-name'), ADMIN_NAME);
+    assert.equal(await page.locator('#tokens tbody tr').count(), 2);
+    assert.equal(await page.textContent(`tr[data-fingerprint="${tokenFingerprint(TOKEN)}"] td:nth-child(2)`), 'test…');
+
+    // Create: the token is shown once, with a copy button.
+    await page.fill('#create-users', 'carol');
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#created:not([hidden])');
+    const token = (await page.textContent('#created-token'))!;
+    assert.match(token, /^[0-9a-f]{48}$/);
+    const fp = tokenFingerprint(token);
+    const row = `tr[data-fingerprint="${fp}"]`;
+    await page.waitForSelector(row);
+    assert.equal(adm.file(), `${ORIGINAL}${token}=carol\n`);
+    await expectDecision(gw, token, 'carol', 200);
+    assert.equal(await decision(gw, token, 'dave'), 403);
+
+    // Add a user.
+    await page.fill(`${row} .add-user input`, 'dave');
+    await page.click(`${row} .add-user button`);
+    await page.waitForSelector(`${row} .chip[data-user="dave"]`);
+    assert.equal(adm.file(), `${ORIGINAL}${token}=carol,dave\n`);
+    await expectDecision(gw, token, 'dave', 200);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-page.png'), fullPage: true });
+    await page.click('#created-done');
+    assert.equal(await page.isHidden('#created'), true);
+
+    // Remove a user, after confirming.
+    await page.click(`${row} .chip[data-user="carol"] button`);
+    await page.waitForSelector('#confirm[open]');
+    assert.match((await page.textContent('#confirm-text'))!, /Remove carol/);
+    await page.click('#confirm-ok');
+    await page.waitForSelector(`${row} .chip[data-user="carol"]`, { state: 'detached' });
+    assert.equal(adm.file(), `${ORIGINAL}${token}=dave\n`);
+    await expectDecision(gw, token, 'carol', 403);
+
+    // Delete: cancelling does nothing; confirming deletes.
+    await page.click(`${row} .delete-token`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-cancel');
+    assert.equal(adm.file(), `${ORIGINAL}${token}=dave\n`);
+    await page.click(`${row} .delete-token`);
+    await page.waitForSelector('#confirm[open]');
+    assert.match((await page.textContent('#confirm-text'))!, /Delete token sha256:/);
+    await page.click('#confirm-ok');
+    await page.waitForSelector(row, { state: 'detached' });
+    assert.equal(adm.file(), ORIGINAL);
+    await expectDecision(gw, token, 'dave', 401);
+  });
+
+  it('tells the admin to reload when the file changed meanwhile, and changes nothing', async () => {
+    const handEdit = ORIGINAL.replace(`${TOKEN}=alice,bob`, `${TOKEN}=alice,bob,hand`);
+    writeFileSync(gw.config.proxyUserFile, handEdit);
+    const row = `tr[data-fingerprint="${tokenFingerprint(TOKEN)}"]`;
+    await page.fill(`${row} .add-user input`, 'zed');
+    await page.click(`${row} .add-user button`);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error-text'))!, /changed the allowlist .* Reload/);
+    assert.equal(adm.file(), handEdit);
+    await page.click('#error-reload');
+    await page.waitForSelector(`${row} .chip[data-user="hand"]`);
+    // Search narrows the list.
+    await page.fill('#search', 'hand');
+    assert.equal(await page.locator('#tokens tbody tr').count(), 1);
+    await page.fill('#search', '');
+    assert.equal(await page.locator('#tokens tbody tr').count(), 2);
+    // A token for any user (*) is restricted to a list, after a confirmation.
+    const any = `tr[data-fingerprint="${tokenFingerprint(OTHER_TOKEN)}"]`;
+    await expectDecision(gw, OTHER_TOKEN, 'zoe', 200);
+    await page.fill(`${any} .add-user input`, 'sched');
+    await page.click(`${any} .add-user button`);
+    await page.waitForSelector('#confirm[open]');
+    assert.match((await page.textContent('#confirm-text'))!, /It may then act as no other user/);
+    await page.click('#confirm-ok');
+    await page.waitForSelector(`${any} .chip[data-user="sched"]`);
+    assert.equal(adm.file(), handEdit.replace(`${OTHER_TOKEN}=*`, `${OTHER_TOKEN}=sched`));
+    await expectDecision(gw, OTHER_TOKEN, 'zoe', 403);
+  });
+
+  it('shows the Entrances, and the page ran without script or CSP errors', async () => {
+    assert.equal(await page.textContent('#entrances tbody tr td:nth-child(3)'), 'healthy');
+    // The refused sign-in (401) and the conflict (409) are expected answers; anything else is a fault.
+    assert.deepEqual(pageErrors.filter((e) => !/status of (401|409)/.test(e)), []);
+  });
+});
