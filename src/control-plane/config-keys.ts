@@ -41,6 +41,13 @@ export const DEFAULTS: Record<string, string> = {
   'gateway.admin.credentials.file': 'admin.properties',
   'gateway.admin.audit.file': 'audit.log',
   'gateway.admin.allow.public': 'false',
+  'gateway.publicservice.instances': '',
+  'gateway.publicservice.prefixes': 'jobhistory,filesystem',
+  'gateway.task.cache.ms': '10000',
+  'gateway.session.secret': '',
+  'gateway.session.timeout.ms': '7200000',
+  'gateway.session.cookie.secure': 'false',
+  'gateway.token.policy': 'warn',
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);

@@ -16,8 +16,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** `host:port` or `host:port=http://address:port`, comma-separated. */
-export function parseInstances(value: string, problems: string[]): EntranceInstance[] {
-  const key = 'gateway.entrance.instances';
+export function parseInstances(value: string, problems: string[], key = 'gateway.entrance.instances'): EntranceInstance[] {
   const out: EntranceInstance[] = [];
   const seen = new Set<string>();
   for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {

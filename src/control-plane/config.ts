@@ -48,6 +48,14 @@ export interface GatewayConfig {
   admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
   /** Processes serving the public port (node:cluster); 1 runs the gateway in the main process. */
   workers: number;
+  /** linkis-ps-publicservice: job history, result files and logs. Empty instances: those calls get a 503 naming the key. */
+  publicservice: { instances: EntranceInstance[]; prefixes: string[] };
+  /** How long a taskID → Entrance lookup (or what a submission answer taught) is reused. */
+  taskCacheMs: number;
+  /** Sessions from user/login and user/proxy. An empty secret means: generated once into `<conf>/session.secret`. */
+  session: { secret: string; timeoutMs: number; cookieSecure: boolean };
+  /** `warn`: weak tokens are reported and still work; `strict`: a weak token makes proxy.properties invalid. */
+  tokenPolicy: 'warn' | 'strict';
 }
 
 export class ConfigError extends Error {
@@ -178,11 +186,50 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
     workers: get('gateway.workers') === 'auto' ? availableParallelism() : int('gateway.workers', 1, 256),
     admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
+    publicservice: {
+      instances: parseInstances(get('gateway.publicservice.instances'), problems, 'gateway.publicservice.instances'),
+      prefixes: publicServicePrefixes(get('gateway.publicservice.prefixes'), problems),
+    },
+    taskCacheMs: int('gateway.task.cache.ms', 0, 3_600_000),
+    session: {
+      secret: sessionSecret(get('gateway.session.secret'), problems),
+      timeoutMs: int('gateway.session.timeout.ms', 60_000, 30 * 86_400_000),
+      cookieSecure: bool('gateway.session.cookie.secure', get, problems),
+    },
+    tokenPolicy: oneOf('gateway.token.policy', get('gateway.token.policy'), ['warn', 'strict'] as const, problems),
   };
   if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);
   return config;
 }
 
+
+function bool(key: string, get: (k: string) => string, problems: string[]): boolean {
+  const v = get(key);
+  if (v !== 'true' && v !== 'false') problems.push(`${key}: "${v}" is not true or false`);
+  return v === 'true';
+}
+
+function oneOf<T extends string>(key: string, v: string, allowed: readonly T[], problems: string[]): T {
+  if (!(allowed as readonly string[]).includes(v)) problems.push(`${key}: "${v}" is not one of ${allowed.join(', ')}`);
+  return (allowed as readonly string[]).includes(v) ? (v as T) : allowed[0]!;
+}
+
+// First path segments Linkis's gateway sends to linkis-ps-publicservice (RPCConfiguration.PUBLIC_SERVICE_LIST).
+const PUBLIC_SERVICE_PREFIXES = ['jobhistory', 'filesystem', 'configuration', 'udf', 'variable', 'bml', 'cs', 'datasource', 'errorcode', 'query', 'application', 'microservice', 'basedata-manager', 'instance-label'];
+
+function publicServicePrefixes(value: string, problems: string[]): string[] {
+  const out = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of out) {
+    if (!PUBLIC_SERVICE_PREFIXES.includes(p)) problems.push(`gateway.publicservice.prefixes: "${p}" is not a publicservice prefix (one of ${PUBLIC_SERVICE_PREFIXES.join(', ')})`);
+  }
+  return out.filter((p) => PUBLIC_SERVICE_PREFIXES.includes(p));
+}
+
+function sessionSecret(value: string, problems: string[]): string {
+  // The secret signs session cookies: a short one could be guessed offline from one cookie.
+  if (value && value.length < 32) problems.push(`gateway.session.secret: must be at least 32 characters (e.g. openssl rand -hex 32), or empty to generate one into the conf directory`);
+  return value;
+}
 
 function validateAdmin(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, confDir: string, serverPort: number, problems: string[]): GatewayConfig['admin'] {
   const host = nonEmpty('gateway.admin.host');

@@ -40,6 +40,10 @@ test('defaults', () => {
     shutdownGraceMs: 30000,
     admin: { host: '127.0.0.1', port: 9002, credentialsFile: `${DIR}/admin.properties`, auditFile: `${DIR}/audit.log`, allowPublic: false },
     workers: 1,
+    publicservice: { instances: [], prefixes: ['jobhistory', 'filesystem'] },
+    taskCacheMs: 10000,
+    session: { secret: '', timeoutMs: 7200000, cookieSecure: false },
+    tokenPolicy: 'warn',
   };
   assert.deepEqual(c, want);
 });
