@@ -1,7 +1,7 @@
 /**
  * Assembles the gateway from its parts. This is the one place that shows the order in which a request
- * is handled. Proxied Linkis traffic takes the lean data plane; everything else goes to an Express app
- * (health, readiness, and a 404 envelope for what the gateway does not serve).
+ * is handled. Linkis traffic (`/api/rest_j/v1/...`: Entrance, publicservice and the login API) takes the
+ * lean data plane; everything else goes to an Express app (health, readiness, and a 404 envelope).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -9,14 +9,19 @@ import express from 'express';
 import type { Logger } from 'winston';
 import type { AccessLog } from './ops/access-log';
 import type { Allowlist } from './control-plane/allowlist';
-import { createProxyUserAuth } from './data-plane/auth';
+import { createAuth } from './data-plane/auth';
 import { createBodyReader } from './data-plane/body';
 import type { GatewayConfig } from './control-plane/config';
 import { contextOf, markTimedOut } from './data-plane/context';
 import { actAsUser } from './data-plane/act-as-user';
 import { createErrorResponder } from './data-plane/error-responder';
 import { observeRequest } from './data-plane/observe';
-import { classifyRoute, refuseUnroutable, selectUpstream } from './data-plane/route';
+import { classifyRoute, locateTask, refuseUnroutable, selectUpstream } from './data-plane/route';
+import { createSessionEndpoints } from './data-plane/session-endpoints';
+import { createSessionCodec } from './data-plane/sessions';
+import { createTaskLocator } from './data-plane/task-locator';
+import type { RevokedSessionStore } from './control-plane/session-store';
+import { forwardedCookieHeader } from './linkis/identity';
 import { errorEnvelope, sendEnvelope } from './linkis/envelope';
 import { GatewayError } from './linkis/errors';
 import type { GatewayMetrics } from './ops/metrics';
@@ -24,7 +29,7 @@ import { registerHealthRoutes } from './ops/ops-routes';
 import { compose } from './data-plane/pipeline';
 import { createEntranceProxy } from './data-plane/forward';
 import type { RateLimits } from './data-plane/rate-limit';
-import { ENTRANCE_PREFIX } from './linkis/routes';
+import { API_PREFIX } from './linkis/routes';
 import { helmetHeaders } from './data-plane/security-headers';
 import { createTicketCodec } from './linkis/ticket';
 import { createTicketCache } from './data-plane/ticket-cache';
@@ -37,6 +42,11 @@ export interface GatewayDeps {
   /** False until proxy.properties was loaded once; /ready reports it. */
   allowlistLoaded: () => boolean;
   registry: UpstreamRegistry;
+  /** linkis-ps-publicservice instances (empty when not configured). */
+  publicservice: UpstreamRegistry;
+  /** The secret that seals session cookies (loaded by main: gateway.session.secret or the conf directory). */
+  sessionSecret: string;
+  revokedSessions: RevokedSessionStore;
   metrics: GatewayMetrics;
   rateLimits: RateLimits;
   accessLog: AccessLog;
@@ -60,23 +70,35 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const proxy = createEntranceProxy({ registry, ...config.upstream });
   const security = helmetHeaders();
   const onError = createErrorResponder(logger, security);
+  const sessions = createSessionCodec(deps.sessionSecret, config.session.timeoutMs);
+  const locator = createTaskLocator({
+    publicservice: deps.publicservice,
+    cookieFor: (user) => forwardedCookieHeader(undefined, config.ticketCookie, tickets.ticketFor(user)),
+    cacheMs: config.taskCacheMs,
+    ...config.upstream,
+  });
+  const onRefusal = (req: IncomingMessage, o: { reason: string; fingerprint?: string }) =>
+    logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, token: o.fingerprint, client: req.gw?.clientAddress });
 
   // Apply in order:
   const dataPlane = compose(
     [
-      observeRequest(deps.accessLog, metrics), //          1. request id; one access line and metrics sample when done
-      classifyRoute(), //                           2. which call (pure: execID → instance), for labels
-      rateLimits.perClient, //                      3. per client address (trusted X-Forwarded-For only)
-      createProxyUserAuth({ //                      4. Proxy-User + Validation-Code against the live allowlist
-        allowlist: deps.allowlist,
-        onRefusal: (req, o) => logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, token: o.fingerprint, client: req.gw?.clientAddress }),
+      observeRequest(deps.accessLog, metrics), //  1. request id; one access line and metrics sample when done
+      classifyRoute(), //                          2. which call (pure: execID → instance), for labels
+      rateLimits.perClient, //                     3. per client address (trusted X-Forwarded-For only)
+      createSessionEndpoints({ //                  4. user/login, user/proxy, user/logout: answered here
+        allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, cookieSecure: config.session.cookieSecure, securityHeaders: security, onRefusal,
       }),
-      rateLimits.perUser, //                        5. per token and effective user
-      refuseUnroutable(), //                        6. malformed execID → 400, unknown path → 404
-      createBodyReader(config.bodyLimitBytes), //   7. bounded body; submissions rewritten to the user
-      actAsUser(tickets, config.ticketCookie), //   8. strip client identity, add the user's ticket cookie
-      selectUpstream(registry), //                  9. the execID's own instance, or the balancer
-      proxy.forward, //                             10. to the Entrance over a keep-alive agent
+      createAuth({ //                              5. Proxy-User/Validation-Code, Token-User/Token-Code, or a session
+        allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, onRefusal,
+      }),
+      rateLimits.perUser, //                       6. per token and effective user
+      refuseUnroutable({ prefixes: config.publicservice.prefixes, configured: deps.publicservice.all().length > 0 }), // 7. bad ids, paths, prefixes
+      createBodyReader(config.bodyLimitBytes), //  8. bounded body; submissions made to name the user only
+      locateTask(locator), //                      9. a taskID: its instance and jobInstanceKey from the job history
+      actAsUser(tickets, config.ticketCookie), //  10. strip client identity, add the user's ticket cookie
+      selectUpstream(registry, deps.publicservice, locator), // 11. the job's own instance, or a balancer
+      proxy.forward, //                            12. over a keep-alive agent; answers checked and streamed
     ],
     onError,
   );
@@ -86,8 +108,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       config: true,
       allowlist: deps.allowlistLoaded(),
       entrance: registry.all().some((u) => u.healthy && !u.draining),
+      ...(deps.publicservice.all().length > 0 ? { publicservice: deps.publicservice.all().some((u) => u.healthy) } : {}),
     };
-    return { ready: checks.config && checks.allowlist && checks.entrance, checks };
+    return { ready: Object.values(checks).every(Boolean), checks };
   };
 
   const controlPlane = express();
@@ -106,7 +129,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   return {
     handle(req, res) {
-      if (req.url?.startsWith(ENTRANCE_PREFIX)) dataPlane(req, res);
+      if (req.url?.startsWith(API_PREFIX)) dataPlane(req, res);
       else controlPlane(req, res);
     },
     onClientError(err, socket) {
@@ -130,6 +153,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     close() {
       proxy.close();
       tickets.close();
+      locator.close();
     },
   };
 }

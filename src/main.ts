@@ -18,6 +18,7 @@ import { createLogger, isPretty } from './ops/logger';
 import { createMetrics } from './ops/metrics';
 import { createRateLimits } from './data-plane/rate-limit';
 import { createUpstreamRegistry } from './control-plane/upstreams';
+import { createRevokedSessionStore, loadSessionSecret } from './control-plane/session-store';
 import { superviseWorkers } from './ops/workers';
 import { registerOpsRoutes, serveClusterMetrics, workerClusterMetrics, type OpsDeps } from './ops/ops-routes';
 
@@ -42,6 +43,13 @@ async function main(): Promise<void> {
     if (!(err instanceof ConfigError)) throw err;
     fail(`configuration error\n${err.message}`);
   }
+  let sessionSecret: string;
+  try {
+    // Before any worker starts: the first start generates the secret once, every worker reads the same one.
+    sessionSecret = loadSessionSecret(config.session.secret, config.confDir);
+  } catch (err) {
+    fail(`configuration error\n${(err as Error).message}`);
+  }
   const logger = createLogger(config.log);
   const closers: Array<() => unknown> = [];
   const accessLog = createAccessLog({ logger, level: config.log.level, pretty: isPretty(config.log) });
@@ -65,15 +73,21 @@ async function main(): Promise<void> {
   if (config.instances.length === 0) {
     demo = await startDemo(config);
     closers.push(() => demo!.close());
-    config = { ...config, instances: demo.instances, proxyUserFile: demo.proxyUserFile };
-    logger.warn('demo mode: no gateway.entrance.instances configured, started simulated Entrances', { instances: demo.instances.map((i) => `${i.name}=${i.url}`) });
+    config = { ...config, instances: demo.instances, proxyUserFile: demo.proxyUserFile, publicservice: { ...config.publicservice, instances: demo.publicservice } };
+    logger.warn('demo mode: no gateway.entrance.instances configured, started a simulated Linkis (Entrances and publicservice)', {
+      instances: demo.instances.map((i) => `${i.name}=${i.url}`),
+      publicservice: demo.publicservice.map((i) => `${i.name}=${i.url}`),
+    });
   }
 
   const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
   closers.push(() => registry.close());
   for (const name of config.draining) registry.setDraining(name, true);
   registry.onChange((u, why) => logger.warn('entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, why }));
-  const metrics = createMetrics(registry);
+  const publicservice = createUpstreamRegistry(config.publicservice.instances, { role: 'publicservice', failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
+  closers.push(() => publicservice.close());
+  publicservice.onChange((u, why) => logger.warn('publicservice state changed', { event: 'publicservice.state', instance: u.name, healthy: u.healthy, why }));
+  const metrics = createMetrics([registry, publicservice]);
   closers.push(() => metrics.close());
 
   const store = createAllowlistStore({ file: config.proxyUserFile, logger, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
@@ -98,15 +112,22 @@ async function main(): Promise<void> {
   closers.push(() => watcher.close());
 
   if (config.health.mode !== 'off') {
-    const checker = createHealthChecker(registry, { ...config.health, mode: config.health.mode });
-    closers.push(() => checker.close());
+    for (const pool of [registry, publicservice]) {
+      const checker = createHealthChecker(pool, { ...config.health, mode: config.health.mode });
+      closers.push(() => checker.close());
+    }
   }
+  // Logouts by any worker or replica sharing the conf directory end the session everywhere.
+  const revokedSessions = createRevokedSessionStore(config.confDir);
+  closers.push(() => revokedSessions.close());
+  const revocationWatch = watchFile(revokedSessions.file, () => revokedSessions.reload());
+  closers.push(() => revocationWatch.close());
   const rateLimits = await createRateLimits(
     { ...config.rateLimit, trustProxy: config.trustProxy },
     { logger, onLimited: (scope) => metrics.rateLimited(scope) },
   );
   closers.push(() => rateLimits.close());
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, metrics, rateLimits, accessLog });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog });
   closers.push(() => gateway.close());
 
   let stopping = false;

@@ -64,7 +64,19 @@ test('submissions reach the Entrance as the authenticated user, whatever the cli
   const { sims, gw } = await startAll(t, 1);
   const [sim] = sims;
 
-  // 1.x /submit, claiming to be root in the body and in Linkis's token headers.
+  // executeUser naming another user is how linkis-cli's -proxyUser asks for one: refused, never rewritten.
+  const mismatch = await call(`${gw.url}${ENTRANCE}/submit`, {
+    method: 'POST',
+    headers: { ...asUser('alice'), 'content-type': 'application/json' },
+    body: JSON.stringify({ executionContent: { code: 'show tables', runType: 'sql' }, labels: { engineType: 'spark-3.2.1', userCreator: 'bob-IDE' }, executeUser: 'bob' }),
+  });
+  assert.equal(mismatch.status, 403, mismatch.text);
+  assert.equal(mismatch.body.status, 3);
+  assert.equal(mismatch.body.data.errorCode, 'EXECUTE_USER_MISMATCH');
+  assert.match(mismatch.body.message, /executeUser "bob" is not "alice"/);
+  assert.equal(sim.received.length, 0, 'a refused submission reaches no Entrance');
+
+  // 1.x /submit, claiming to be root in the labels and in Linkis's token headers.
   const submitRes = await call(`${gw.url}${ENTRANCE}/submit`, {
     method: 'POST',
     headers: { ...asUser('alice'), 'content-type': 'application/json', 'token-code': 'root-token', 'token-user': 'root' },
@@ -73,7 +85,7 @@ test('submissions reach the Entrance as the authenticated user, whatever the cli
       params: { variable: {}, configuration: { runtime: {}, startup: {} } },
       labels: { engineType: 'spark-3.2.1', userCreator: 'root-IDE' },
       source: { scriptPath: '/tmp/a.sql' },
-      executeUser: 'root',
+      executeUser: 'alice',
     }),
   });
   assert.equal(submitRes.status, 200, submitRes.text);
@@ -92,7 +104,6 @@ test('submissions reach the Entrance as the authenticated user, whatever the cli
       executionCode: 'show tables',
       runType: 'sql',
       source: { scriptPath: '/home/Linkis/Linkis.sql' },
-      executeUser: 'root',
     }),
   });
   assert.equal(executeRes.status, 200, executeRes.text);

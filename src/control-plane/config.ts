@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseProperties } from '../linkis/properties';
+import { PUBLIC_SERVICE_PREFIXES } from '../linkis/routes';
 import { CONFIG_KEYS, DEFAULTS } from './config-keys';
 import { isLoopbackHost, parseInstances, parseSize, type EntranceInstance } from './config-values';
 
@@ -213,9 +214,6 @@ function oneOf<T extends string>(key: string, v: string, allowed: readonly T[], 
   if (!(allowed as readonly string[]).includes(v)) problems.push(`${key}: "${v}" is not one of ${allowed.join(', ')}`);
   return (allowed as readonly string[]).includes(v) ? (v as T) : allowed[0]!;
 }
-
-// First path segments Linkis's gateway sends to linkis-ps-publicservice (RPCConfiguration.PUBLIC_SERVICE_LIST).
-const PUBLIC_SERVICE_PREFIXES = ['jobhistory', 'filesystem', 'configuration', 'udf', 'variable', 'bml', 'cs', 'datasource', 'errorcode', 'query', 'application', 'microservice', 'basedata-manager', 'instance-label'];
 
 function publicServicePrefixes(value: string, problems: string[]): string[] {
   const out = value.split(',').map((s) => s.trim()).filter(Boolean);

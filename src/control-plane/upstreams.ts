@@ -6,6 +6,8 @@ import type { EntranceInstance } from './config-values';
 
 export interface Upstream {
   readonly name: string;
+  /** What the instance is, for messages: `Entrance` or `publicservice`. */
+  readonly role: string;
   readonly url: string;
   healthy: boolean;
   draining: boolean;
@@ -30,6 +32,8 @@ export interface UpstreamRegistry {
 }
 
 export interface RegistryOptions {
+  /** Names the kind of service in messages; default `Entrance`. */
+  role?: string;
   /** Consecutive connection failures that take an instance out of the balancer (passive ejection). */
   failureThreshold: number;
   /** How long an ejected instance stays out before the balancer tries it again, unless a check revives it. */
@@ -39,7 +43,8 @@ export interface RegistryOptions {
 
 export function createUpstreamRegistry(instances: EntranceInstance[], opts: RegistryOptions): UpstreamRegistry {
   const now = opts.now ?? Date.now;
-  const list: Upstream[] = instances.map((i) => ({ name: i.name, url: i.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0 }));
+  const role = opts.role ?? 'Entrance';
+  const list: Upstream[] = instances.map((i) => ({ name: i.name, role, url: i.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0 }));
   const byName = new Map(list.map((u) => [u.name, u]));
   const ejectedAt = new Map<string, number>();
   // Taken out by an active check: only a check brings it back (neither a follow-up it answers nor ejectMs).

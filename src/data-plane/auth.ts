@@ -1,37 +1,58 @@
 /**
- * Proxy-user authentication, the seed's §3.6 front door: `Proxy-User` + `Validation-Code` checked
- * against the allowlist from proxy.properties. Decision rows and their Linkis statuses are in
- * `decideProxyUser`, a pure function; the middleware only reads headers and records the outcome.
+ * Authentication: who the request acts as. Four forms, all checked against the same live allowlist
+ * (proxy.properties: a token may act as its users), tried in this order:
+ *   1. `Proxy-User` + `Validation-Code` headers (the seed's front door);
+ *   2. `Token-User` + `Token-Code` headers (linkis-cli, the Java SDK's TokenAuthenticationStrategy);
+ *   3. the same two as cookies (Linkis's TokenAuthentication accepts both);
+ *   4. the gateway's session cookie from user/login or user/proxy.
+ * Decisions are pure functions (`decidePair`, `decideSession`); the middleware reads the request and
+ * records the outcome.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { parse as parseCookies } from 'cookie';
 import type { Allowlist } from '../control-plane/allowlist';
 import { checkUserName } from '../control-plane/allowlist';
+import type { RevokedSessionStore } from '../control-plane/session-store';
 import { GatewayError } from '../linkis/errors';
+import { printable } from '../linkis/routes';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
-import { printable } from '../linkis/routes';
+import { SESSION_COOKIE, type SessionCodec } from './sessions';
 
 export type AuthOutcome =
-  | { ok: true; user: string; fingerprint: string }
+  | { ok: true; user: string; fingerprint: string; via: CredentialForm }
   | { ok: false; error: GatewayError; reason: AuthRefusal; fingerprint?: string };
 
 /** Bounded set of refusal reasons: these become log fields and metric labels. */
-export type AuthRefusal = 'missing' | 'invalid-user' | 'unknown-token' | 'user-not-allowed';
+export type AuthRefusal = 'missing' | 'invalid-user' | 'unknown-token' | 'user-not-allowed' | 'session-ended';
+export type CredentialForm = 'proxy-user' | 'token-header' | 'token-cookie' | 'session';
 
-export function decideProxyUser(user: string | string[] | undefined, token: string | string[] | undefined, allowlist: Allowlist): AuthOutcome {
+/** How a user/token pair was presented, for messages that name what the client actually sent. */
+export interface PairNames {
+  user: string;
+  token: string;
+  where: 'header' | 'cookie' | 'parameter';
+}
+
+export const PROXY_USER_HEADERS: PairNames = { user: 'Proxy-User', token: 'Validation-Code', where: 'header' };
+export const TOKEN_HEADERS: PairNames = { user: 'Token-User', token: 'Token-Code', where: 'header' };
+export const TOKEN_COOKIES: PairNames = { user: 'Token-User', token: 'Token-Code', where: 'cookie' };
+
+export function decidePair(user: string | string[] | undefined, token: string | string[] | undefined, allowlist: Allowlist, names: PairNames, via: CredentialForm): AuthOutcome {
   // Node joins repeated custom headers into one string; arrays only occur for set-cookie, but be total.
   const u = Array.isArray(user) ? user.join(', ') : user;
   const t = Array.isArray(token) ? token.join(', ') : token;
-  // A Proxy-User header that is present but empty is an invalid name (412), not a missing one.
-  if (u === undefined && !t) return refuse('missing', 'AUTH_MISSING', 'send both Proxy-User and Validation-Code headers');
-  if (u === undefined) return refuse('missing', 'AUTH_MISSING', 'the Proxy-User header is missing');
-  if (!t) return refuse('missing', 'AUTH_MISSING', 'the Validation-Code header is missing');
+  const plural = names.where === 'header' ? 'headers' : names.where === 'cookie' ? 'cookies' : 'parameters';
+  // A user that is present but empty is an invalid name (412), not a missing one.
+  if (u === undefined && !t) return refuse('missing', 'AUTH_MISSING', `send both ${names.user} and ${names.token} ${plural}`);
+  if (u === undefined) return refuse('missing', 'AUTH_MISSING', `the ${names.user} ${names.where} is missing`);
+  if (!t) return refuse('missing', 'AUTH_MISSING', `the ${names.token} ${names.where} is missing`);
   const name = checkUserName(u);
   if (!name.ok) return refuse('invalid-user', 'AUTH_USER_INVALID', name.reason);
   const { decision, fingerprint } = allowlist.check(t, u);
   switch (decision) {
     case 'allowed':
-      return { ok: true, user: u, fingerprint };
+      return { ok: true, user: u, fingerprint, via };
     case 'unknown-token':
       return { ...refuse('unknown-token', 'AUTH_TOKEN_UNKNOWN'), fingerprint };
     case 'user-not-allowed':
@@ -39,27 +60,61 @@ export function decideProxyUser(user: string | string[] | undefined, token: stri
   }
 }
 
-function refuse(reason: AuthRefusal, code: 'AUTH_MISSING' | 'AUTH_USER_INVALID' | 'AUTH_TOKEN_UNKNOWN' | 'AUTH_USER_NOT_ALLOWED', detail?: string): AuthOutcome {
+/** A session lasts while its cookie is sealed by us, unexpired, not logged out, and its token still allows its user. */
+export function decideSession(value: string, sessions: SessionCodec, revoked: Pick<RevokedSessionStore, 'has'>, allowlist: Allowlist): AuthOutcome {
+  const claims = sessions.open(value);
+  if (!claims) return refuse('session-ended', 'SESSION_ENDED', 'the session cookie is expired or not valid');
+  if (revoked.has(claims.id)) return refuse('session-ended', 'SESSION_ENDED', 'this session was logged out');
+  const { decision, fingerprint } = allowlist.checkDigest(claims.tokenDigest, claims.user);
+  if (decision !== 'allowed') return { ...refuse('session-ended', 'SESSION_ENDED', `the token it was opened with no longer allows "${printable(claims.user)}"`), fingerprint };
+  return { ok: true, user: claims.user, fingerprint, via: 'session' };
+}
+
+function refuse(reason: AuthRefusal, code: 'AUTH_MISSING' | 'AUTH_USER_INVALID' | 'AUTH_TOKEN_UNKNOWN' | 'AUTH_USER_NOT_ALLOWED' | 'SESSION_ENDED', detail?: string): AuthOutcome {
   return { ok: false, reason, error: new GatewayError(code, detail) };
 }
 
-export interface ProxyUserAuthDeps {
+/** Cookies are parsed only when no credential header came: the header forms stay as cheap as before. */
+export function cookiesOf(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const raw = headers.cookie;
+  return raw ? parseCookies(Array.isArray(raw) ? raw.join('; ') : raw) : {};
+}
+
+export function authenticate(headers: IncomingHttpHeaders, allowlist: Allowlist, sessions: SessionCodec, revoked: Pick<RevokedSessionStore, 'has'>): AuthOutcome {
+  if (headers['proxy-user'] !== undefined || headers['validation-code'] !== undefined) {
+    return decidePair(headers['proxy-user'], headers['validation-code'], allowlist, PROXY_USER_HEADERS, 'proxy-user');
+  }
+  if (headers['token-user'] !== undefined || headers['token-code'] !== undefined) {
+    return decidePair(headers['token-user'], headers['token-code'], allowlist, TOKEN_HEADERS, 'token-header');
+  }
+  const cookies = cookiesOf(headers);
+  if (cookies['Token-User'] !== undefined || cookies['Token-Code'] !== undefined) {
+    return decidePair(cookies['Token-User'], cookies['Token-Code'], allowlist, TOKEN_COOKIES, 'token-cookie');
+  }
+  const session = cookies[SESSION_COOKIE];
+  if (session) return decideSession(session, sessions, revoked, allowlist);
+  return refuse('missing', 'AUTH_MISSING', 'send Proxy-User and Validation-Code (or Token-User and Token-Code) headers, or log in with user/login');
+}
+
+export interface AuthDeps {
   /** The allowlist in force now; read per request so a reload applies to the very next request. */
   allowlist: () => Allowlist;
+  sessions: SessionCodec;
+  revoked: Pick<RevokedSessionStore, 'has'>;
   onRefusal?: (req: IncomingMessage, outcome: Extract<AuthOutcome, { ok: false }>) => void;
 }
 
-export function createProxyUserAuth(deps: ProxyUserAuthDeps): Middleware {
+export function createAuth(deps: AuthDeps): Middleware {
   return (req, _res, next) => {
-    const outcome = decideProxyUser(req.headers['proxy-user'], req.headers['validation-code'], deps.allowlist());
+    const outcome = authenticate(req.headers, deps.allowlist(), deps.sessions, deps.revoked);
     const ctx = contextOf(req);
+    ctx.tokenFingerprint = outcome.fingerprint;
     if (outcome.ok) {
       ctx.authOutcome = 'allowed';
       ctx.user = outcome.user;
-      ctx.tokenFingerprint = outcome.fingerprint;
+      ctx.authVia = outcome.via;
       return next();
     }
-    ctx.tokenFingerprint = outcome.fingerprint;
     ctx.authOutcome = outcome.reason;
     deps.onRefusal?.(req, outcome);
     next(outcome.error);

@@ -29,7 +29,7 @@ export function createBodyReader(limitBytes: number): Middleware {
         return next(new GatewayError('BODY_MALFORMED', (e as Error).message));
       }
       const rewritten = rewriteSubmissionBody(parsed, ctx.user!);
-      if (!rewritten.ok) return next(new GatewayError('BODY_INVALID', rewritten.reason));
+      if (!rewritten.ok) return next(new GatewayError(rewritten.otherUser !== undefined ? 'EXECUTE_USER_MISMATCH' : 'BODY_INVALID', rewritten.reason));
       try {
         ctx.body = Buffer.from(JSON.stringify(rewritten.body));
       } catch {
@@ -46,7 +46,7 @@ function tooLarge(limit: number): GatewayError {
   return new GatewayError('BODY_TOO_LARGE', `the limit is ${limit} bytes`);
 }
 
-function readLimited(req: IncomingMessage, limit: number, done: (err: GatewayError | null, body?: Buffer) => void): void {
+export function readLimited(req: IncomingMessage, limit: number, done: (err: GatewayError | null, body?: Buffer) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Route } from '../linkis/routes';
-import type { Upstream } from '../control-plane/upstreams';
+import type { Upstream, UpstreamRegistry } from '../control-plane/upstreams';
 import type { UpstreamFailure } from '../linkis/errors';
 
 export interface RequestContext {
@@ -18,6 +18,15 @@ export interface RequestContext {
   tokenFingerprint?: string;
   /** 'allowed' or the refusal reason; a metrics label. */
   authOutcome?: string;
+  /** How the user authenticated: proxy-user, token-header, token-cookie or session. */
+  authVia?: string;
+  /** For a taskID follow-up: the `jobInstanceKey` header for the Entrance, and where it came from. */
+  jobInstanceKey?: string;
+  taskLookup?: 'cache' | 'jobhistory';
+  /** The pool the upstream was chosen from (Entrances or publicservice): health marks and failover use it. */
+  registry?: UpstreamRegistry;
+  /** Called with a small successful answer read whole (submissions: teaches the task cache). */
+  answerTap?: (body: Buffer) => void;
   /** The body to forward when the gateway had to read it (submissions are rewritten). */
   body?: Buffer;
   upstream?: Upstream;

@@ -18,6 +18,7 @@ import type { UpstreamRegistry } from '../control-plane/upstreams';
 import { streamUpstreamAnswer } from './upstream-answer';
 
 export interface EntranceProxyOptions {
+  /** The Entrances; a request that chose its upstream from another pool names it in `ctx.registry`. */
   registry: UpstreamRegistry;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
@@ -63,7 +64,7 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
     watchUpstreamRequest(proxyReq, res, upstream, opts);
     proxyReq.once('response', (proxyRes) => {
       ctx.upstreamStatus = proxyRes.statusCode;
-      opts.registry.markSuccess(upstream.name);
+      (ctx.registry ?? opts.registry).markSuccess(upstream.name);
       streamUpstreamAnswer(proxyRes, res, ctx, req);
     });
     proxyReq.once('error', (err: NodeJS.ErrnoException) => onUpstreamError(err, req, res, next));
@@ -78,8 +79,9 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
     const ctx = contextOf(req);
     const upstream = ctx.upstream!;
     const { code, failure } = classifyUpstreamError(err);
+    const registry = ctx.registry ?? opts.registry;
     ctx.failure = failure;
-    if (failure === 'refused' || failure === 'connect-timeout' || failure === 'unreachable') opts.registry.markFailure(upstream.name);
+    if (failure === 'refused' || failure === 'connect-timeout' || failure === 'unreachable') registry.markFailure(upstream.name);
     if (res.headersSent || res.destroyed) {
       // Part of an answer already went out, or the client left: cut the connection so the client sees
       // an aborted response, never a success spliced with an error.
@@ -87,9 +89,11 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
       return;
     }
     // The connection never opened, so no byte of this submission reached an Entrance: safe to go elsewhere.
-    if (ctx.route?.type === 'submit' && (failure === 'refused' || failure === 'connect-timeout')) {
+    // A publicservice call may go to any of its instances the same way.
+    const movable = ctx.route?.type === 'submit' || ctx.route?.type === 'publicservice';
+    if (movable && (failure === 'refused' || failure === 'connect-timeout')) {
       (ctx.attempted ??= new Set()).add(upstream.name);
-      const nextUpstream = opts.registry.pick(ctx.attempted);
+      const nextUpstream = registry.pick(ctx.attempted);
       if (nextUpstream) {
         ctx.upstream = nextUpstream;
         return send(req, res, next);

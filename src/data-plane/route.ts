@@ -1,43 +1,100 @@
 /**
- * Routing steps: which Entrance call a request is (known first, so even refused requests are labelled),
- * refusing what cannot be routed, and choosing the one upstream that may serve it.
+ * Routing steps: which Linkis call a request is (known first, so even refused requests are labelled),
+ * refusing what cannot be routed, finding the Entrance of a taskID, and choosing the one upstream that
+ * may serve the request.
  */
-import { GatewayError } from '../linkis/errors';
-import { classifyEntranceRequest } from '../linkis/routes';
 import type { UpstreamRegistry } from '../control-plane/upstreams';
+import { GatewayError } from '../linkis/errors';
+import { classifyRequest, printable } from '../linkis/routes';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
+import type { TaskLocator } from './task-locator';
 
 /** Which call this is: known from the start so logs and metrics label even refused requests by kind. */
 export function classifyRoute(): Middleware {
   return (req, _res, next) => {
-    contextOf(req).route = classifyEntranceRequest(req.method ?? 'GET', req.url ?? '/');
+    contextOf(req).route = classifyRequest(req.method ?? 'GET', req.url ?? '/');
     next();
   };
 }
 
-/** Refuses what cannot be routed; placed after authentication so strangers learn nothing about ids. */
-export function refuseUnroutable(): Middleware {
+/**
+ * Refuses what cannot be routed; placed after authentication so strangers learn nothing about ids.
+ * A publicservice call needs its prefix enabled (least privilege) and an instance configured.
+ */
+export function refuseUnroutable(publicservice: { prefixes: readonly string[]; configured: boolean }): Middleware {
+  const enabled = new Set(publicservice.prefixes);
   return (req, _res, next) => {
     const route = contextOf(req).route!;
-    next(route.type === 'reject' ? new GatewayError(route.code, route.detail) : undefined);
+    if (route.type === 'reject') return next(new GatewayError(route.code, route.detail));
+    if (route.type === 'publicservice') {
+      if (!enabled.has(route.prefix)) return next(new GatewayError('PUBLICSERVICE_PREFIX_OFF', `"${route.prefix}" is not in it (${[...enabled].join(', ') || 'empty'})`));
+      if (!publicservice.configured) return next(new GatewayError('PUBLICSERVICE_NOT_CONFIGURED'));
+    }
+    next();
   };
 }
 
-export function selectUpstream(registry: UpstreamRegistry): Middleware {
+/**
+ * A taskID names no instance: the job history does, looked up as the authenticated user. The answer
+ * fixes the instance and the `jobInstanceKey` header Linkis 1.5-1.8 Entrances need for a taskID.
+ */
+export function locateTask(locator: TaskLocator): Middleware {
+  return (req, _res, next) => {
+    const ctx = contextOf(req);
+    const route = ctx.route!;
+    if (route.type !== 'task') return next();
+    locator.locate(route.taskId, ctx.user!, ctx.id).then(
+      (found) => {
+        ctx.route = { type: 'followup', kind: route.kind, path: route.path, action: route.action, instance: found.instance, execId: route.taskId };
+        ctx.jobInstanceKey = found.jobInstanceKey;
+        ctx.taskLookup = found.source;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
+  };
+}
+
+/** When a submission's answer is read, what it teaches about taskID → execID goes to the locator. */
+function teachLocator(locator: TaskLocator, user: string): (body: Buffer) => void {
+  return (body) => {
+    try {
+      const data = (JSON.parse(body.toString('utf8')) as { status?: unknown; data?: { taskID?: unknown; execID?: unknown } });
+      if (data.status === 0 && typeof data.data?.execID === 'string' && data.data.taskID !== undefined) locator.learn(user, String(data.data.taskID), data.data.execID);
+    } catch {
+      // not ours to judge: the answer check reports a bad answer
+    }
+  };
+}
+
+export function selectUpstream(entrances: UpstreamRegistry, publicservice: UpstreamRegistry, locator: TaskLocator): Middleware {
   return (req, _res, next) => {
     const ctx = contextOf(req);
     const route = ctx.route!;
     if (route.type === 'followup' || route.type === 'operation') {
-      const upstream = registry.get(route.instance);
+      const upstream = entrances.get(route.instance);
       // Never a fallback: another Entrance may hold a different job with the same short id (Linkis #5132).
-      if (!upstream) return next(new GatewayError('INSTANCE_UNKNOWN', route.instance));
+      if (!upstream) {
+        const where = ctx.jobInstanceKey && route.type === 'followup' ? `${printable(route.instance)} (where the job history says task ${printable(route.execId)} runs)` : route.instance;
+        return next(new GatewayError('INSTANCE_UNKNOWN', where));
+      }
       ctx.upstream = upstream;
+      ctx.registry = entrances;
       return next();
     }
-    const upstream = registry.pick();
+    if (route.type === 'publicservice') {
+      const upstream = publicservice.pick();
+      if (!upstream) return next(new GatewayError('NO_HEALTHY_PUBLICSERVICE'));
+      ctx.upstream = upstream;
+      ctx.registry = publicservice;
+      return next();
+    }
+    const upstream = entrances.pick();
     if (!upstream) return next(new GatewayError('NO_HEALTHY_UPSTREAM'));
     ctx.upstream = upstream;
+    ctx.registry = entrances;
+    if (route.type === 'submit') ctx.answerTap = teachLocator(locator, ctx.user!);
     next();
   };
 }

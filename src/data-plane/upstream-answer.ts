@@ -30,7 +30,7 @@ export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerRespo
   if (status < 400) return streamIfJson(proxyRes, res, ctx, req, status);
   readBounded(proxyRes, (body) => {
     const method = pathOf(req);
-    const wrapped = wrapUpstreamAnswer(method, status, proxyRes.headers['content-type'], body.toString('utf8'), ctx.upstream!.name);
+    const wrapped = wrapUpstreamAnswer(method, status, proxyRes.headers['content-type'], body.toString('utf8'), ctx.upstream!.name, ctx.upstream!.role);
     if (wrapped === null) {
       res.writeHead(status, forwardedHeaders(proxyRes, ctx));
       res.end(body);
@@ -52,6 +52,7 @@ function streamIfJson(proxyRes: IncomingMessage, res: ServerResponse, ctx: Reque
     readBounded(proxyRes, (body) => {
       if (res.headersSent || res.destroyed) return;
       if (!isEnvelopeBytes(body)) return badAnswer(res, ctx, req, status, body.toString('utf8'));
+      ctx.answerTap?.(body);
       res.writeHead(status, forwardedHeaders(proxyRes, ctx));
       res.end(body);
     });
@@ -77,7 +78,7 @@ function badAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessag
   const sample = body.replace(/\s+/g, ' ').trim().slice(0, 200);
   ctx.envelopeStatus = 1;
   ctx.errorCode = 'UPSTREAM_BAD_ANSWER';
-  const json = envelopeJson(pathOf(req), 1, `The Entrance ${ctx.upstream!.name} answered HTTP ${status} with something that is not a Linkis answer${sample ? `: ${sample}` : ' (an empty body)'}`, {
+  const json = envelopeJson(pathOf(req), 1, `The ${ctx.upstream!.role} ${ctx.upstream!.name} answered HTTP ${status} with something that is not a Linkis answer${sample ? `: ${sample}` : ' (an empty body)'}`, {
     errorCode: 'UPSTREAM_BAD_ANSWER',
     upstreamStatus: status,
     instance: ctx.upstream!.name,

@@ -43,7 +43,7 @@ const MAX_QUOTED_BODY = 512;
  * Turns an upstream error answer into an envelope, keeping the upstream HTTP status. An upstream that
  * already answered with an envelope is passed as it is (null here means "send the original bytes").
  */
-export function wrapUpstreamAnswer(method: string, httpStatus: number, contentType: string | undefined, body: string, instance: string): string | null {
+export function wrapUpstreamAnswer(method: string, httpStatus: number, contentType: string | undefined, body: string, instance: string, role = 'Entrance'): string | null {
   const isJson = /\bjson\b/i.test(contentType ?? '');
   let parsed: unknown;
   if (isJson || body.trimStart().startsWith('{')) {
@@ -56,7 +56,7 @@ export function wrapUpstreamAnswer(method: string, httpStatus: number, contentTy
   if (isEnvelope(parsed)) return null;
   const upstreamMessage = describeForeignAnswer(parsed, body, contentType);
   const status = httpStatus === 401 ? -1 : httpStatus === 403 ? 3 : 1;
-  return envelopeJson(method, status, `The Entrance ${instance} answered HTTP ${httpStatus}: ${upstreamMessage}`, {
+  return envelopeJson(method, status, `The ${role} ${instance} answered HTTP ${httpStatus}: ${upstreamMessage}`, {
     errorCode: 'UPSTREAM_ERROR_ANSWER',
     upstreamStatus: httpStatus,
     instance,

@@ -4,10 +4,19 @@
  * identity. These pure functions remove every identity the client sent and write the gateway's own.
  */
 
-/** Headers a client might use to claim an identity; none of them reaches an Entrance. */
-export const IDENTITY_HEADERS = ['validation-code', 'proxy-user', 'token-code', 'token-user'] as const;
+/**
+ * Headers a client might use to claim an identity or a job; none of them reaches a Linkis service.
+ * `jobInstanceKey` tells an Entrance which job a taskID is: only the gateway writes it.
+ */
+export const IDENTITY_HEADERS = ['validation-code', 'proxy-user', 'token-code', 'token-user', 'token-alive', 'jobinstancekey'] as const;
 
 const INNER_REQUEST_COOKIE = 'dataworkcloud_inner_request';
+
+/** The gateway's own session cookie (user/login): a credential for the gateway, never for a Linkis service. */
+export const GATEWAY_SESSION_COOKIE = 'linkis_gateway_session';
+
+// Linkis's TokenAuthentication also reads these as cookies; they carry a token.
+const CREDENTIAL_COOKIES: ReadonlySet<string> = new Set(['token-code', 'token-user', 'validation-code', 'proxy-user', GATEWAY_SESSION_COOKIE]);
 
 /**
  * True for cookies that carry Linkis identity: any ticket or proxy ticket (current and pre-1.1.1 names,
@@ -16,7 +25,7 @@ const INNER_REQUEST_COOKIE = 'dataworkcloud_inner_request';
  */
 function isIdentityCookie(name: string, ticketCookie: string): boolean {
   const n = name.toLowerCase();
-  return n === ticketCookie.toLowerCase() || n.includes('ticket') || n === INNER_REQUEST_COOKIE;
+  return n === ticketCookie.toLowerCase() || n.includes('ticket') || n === INNER_REQUEST_COOKIE || CREDENTIAL_COOKIES.has(n);
 }
 
 /**
@@ -41,16 +50,23 @@ export function forwardedCookieHeader(clientCookie: string | string[] | undefine
   return kept.length ? `${kept.join('; ')}; ${own}` : own;
 }
 
-export type SubmissionRewrite = { ok: true; body: Record<string, unknown> } | { ok: false; reason: string };
+export type SubmissionRewrite = { ok: true; body: Record<string, unknown> } | { ok: false; reason: string; otherUser?: string };
 
 /**
- * Makes an execute/submit body agree with the authenticated user: `executeUser` (and the older
- * `submitUser`/`umUser` when present) become the user, and the user part of `labels.userCreator` is
- * replaced while the creator is kept. A body that is not a JSON object cannot be a submission.
+ * Makes an execute/submit body agree with the authenticated user: `executeUser` is set to the user (and
+ * the older `submitUser`/`umUser` when present), and the user part of `labels.userCreator` is replaced
+ * while the creator is kept. An `executeUser` naming someone else is refused rather than rewritten: it is
+ * how linkis-cli's `-proxyUser` asks to run as another user, and a job must never run silently as
+ * someone other than who was asked for. A body that is not a JSON object cannot be a submission.
  */
 export function rewriteSubmissionBody(body: unknown, user: string): SubmissionRewrite {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, reason: 'the body must be a JSON object' };
   const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  const asked = out.executeUser;
+  if (asked !== undefined && asked !== null && asked !== '' && asked !== user) {
+    if (typeof asked !== 'string') return { ok: false, reason: '"executeUser" must be a string' };
+    return { ok: false, otherUser: asked, reason: `executeUser "${asked.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)}" is not "${user}"; authenticate as that user instead (Token-User / Proxy-User / login)` };
+  }
   out.executeUser = user;
   for (const field of ['submitUser', 'umUser']) if (field in out) out[field] = user;
   if ('labels' in out && out.labels !== undefined && out.labels !== null) {

@@ -1,22 +1,43 @@
 /**
- * Which Entrance call a request is, and where it must go. A pure function of method and URL: the
- * data plane acts on the result, so routing policy is testable as a table.
+ * Which Linkis call a request is, and where it must go. A pure function of method and URL: the data
+ * plane acts on the result, so routing policy is testable as a table. Linkis's gateway picks the service
+ * by the first path segment after `/api/rest_j/v1/` (GatewayParser's DefaultGatewayParser): `entrance`
+ * goes to an Entrance, `user` is the gateway's own login API, the publicservice list to publicservice.
  */
 import { isInstanceName, parseJobIdSegment } from './execid';
 import type { ErrorCode } from './errors';
 
+export const API_PREFIX = '/api/rest_j/v1/';
 export const ENTRANCE_PREFIX = '/api/rest_j/v1/entrance/';
+const USER_PREFIX = '/api/rest_j/v1/user/';
+
+/**
+ * First path segments Linkis's gateway sends to linkis-ps-publicservice: the default of
+ * `wds.linkis.gateway.conf.publicservice.list` (RPCConfiguration.PUBLIC_SERVICE_LIST, 1.8.0), compared
+ * case-sensitively as Linkis does.
+ */
+export const PUBLIC_SERVICE_PREFIXES: readonly string[] = [
+  'cs', 'contextservice', 'data-source-manager', 'metadataQuery', 'metadatamanager', 'query', 'jobhistory', 'application',
+  'configuration', 'filesystem', 'udf', 'variable', 'microservice', 'errorcode', 'bml', 'datasource', 'basedata-manager',
+];
+
+/** The gateway's own user API (UserRestful): logins that give a session, and logout. */
+export type SessionAction = 'login' | 'logout' | 'proxy';
 
 /** Route kinds double as the metrics label: a small fixed set, never user data. */
-export type RouteKind = 'submit' | 'status' | 'log' | 'progress' | 'kill' | 'other';
+export type RouteKind = 'submit' | 'status' | 'log' | 'progress' | 'kill' | 'other' | 'session' | 'jobhistory' | 'filesystem' | 'publicservice';
 
 export type Route =
   /** A new job: balanced over healthy instances; the body is rewritten to the effective user. */
   | { type: 'submit'; kind: 'submit'; path: string; action: 'execute' | 'submit' }
   /** A follow-up for a job: only ever to the instance named in its execID. */
   | { type: 'followup'; kind: RouteKind; path: string; action: string; instance: string; execId: string }
-  /** A follow-up by numeric taskID: no instance is named, the Entrance resolves it from job history. */
+  /** A follow-up by numeric taskID: the job history names the instance (looked up as the user). */
   | { type: 'task'; kind: RouteKind; path: string; action: string; taskId: string }
+  /** user/login, user/proxy, user/logout: answered by the gateway itself. */
+  | { type: 'session'; kind: 'session'; path: string; action: SessionAction }
+  /** A linkis-ps-publicservice call (job history, result files, logs, ...): balanced over its instances. */
+  | { type: 'publicservice'; kind: 'jobhistory' | 'filesystem' | 'publicservice'; path: string; prefix: string }
   /** `operation/...?instance=host:port`: to that instance. */
   | { type: 'operation'; kind: 'other'; path: string; instance: string }
   | { type: 'reject'; path: string; code: ErrorCode; detail?: string };
@@ -31,17 +52,48 @@ const KIND_OF_ACTION: Record<string, RouteKind> = {
   killJobs: 'kill',
 };
 
-/** `url` is the raw request target (path and query) as the client sent it. */
+const SESSION_ACTIONS: ReadonlySet<string> = new Set<SessionAction>(['login', 'logout', 'proxy']);
+
+// Empty and dot segments would be normalised differently by different servers; no Linkis path has them.
+function hasBadSegment(segments: string[]): boolean {
+  return segments.some((s) => s === '' || s === '.' || s === '..' || /^(?:%2e|\.){1,2}$/i.test(s));
+}
+
+/**
+ * Every Linkis call the data plane serves. `url` is the raw request target (path and query). Linkis's
+ * clients use GET and POST only; any other method is refused before it can reach a service (a servlet
+ * container answers TRACE by echoing the request, cookies included).
+ */
+export function classifyRequest(method: string, url: string): Route {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path.startsWith(ENTRANCE_PREFIX)) return classifyEntranceRequest(method, url);
+  if (!path.startsWith(API_PREFIX)) return { type: 'reject', path, code: 'NOT_FOUND' };
+  const segments = path.slice(API_PREFIX.length).split('/');
+  if (hasBadSegment(segments)) return { type: 'reject', path, code: 'BAD_PATH', detail: 'empty or dot segments are not allowed' };
+  if (path.startsWith(USER_PREFIX)) {
+    const action = segments[1]!;
+    if (segments.length !== 2 || !SESSION_ACTIONS.has(action)) return { type: 'reject', path, code: 'NOT_FOUND', detail: 'the gateway serves user/login, user/proxy and user/logout' };
+    return { type: 'session', kind: 'session', path, action: action as SessionAction };
+  }
+  const prefix = segments[0]!;
+  if (!PUBLIC_SERVICE_PREFIXES.includes(prefix) || segments.length < 2) return { type: 'reject', path, code: 'NOT_FOUND' };
+  if (method !== 'GET' && method !== 'POST') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: 'Linkis services take GET and POST' };
+  const kind = prefix === 'jobhistory' || prefix === 'filesystem' ? prefix : 'publicservice';
+  return { type: 'publicservice', kind, path, prefix };
+}
+
+/** An Entrance call (`url` starts with ENTRANCE_PREFIX). */
 export function classifyEntranceRequest(method: string, url: string): Route {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (!path.startsWith(ENTRANCE_PREFIX)) return { type: 'reject', path, code: 'NOT_FOUND' };
   const rest = path.slice(ENTRANCE_PREFIX.length);
   const segments = rest.split('/');
-  // Empty and dot segments would be normalised differently by different servers; no Entrance path has them.
-  if (segments.some((s) => s === '' || s === '.' || s === '..' || /^(?:%2e|\.){1,2}$/i.test(s))) {
+  if (hasBadSegment(segments)) {
     return { type: 'reject', path, code: 'BAD_PATH', detail: 'empty or dot segments are not allowed' };
   }
+  if (method !== 'GET' && method !== 'POST') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: 'Entrance calls take GET or POST' };
   if (segments.length === 1 && (segments[0] === 'execute' || segments[0] === 'submit')) {
     if (method !== 'POST') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: `${segments[0]} takes POST` };
     return { type: 'submit', kind: 'submit', path, action: segments[0] };

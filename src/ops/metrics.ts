@@ -18,8 +18,10 @@ export interface GatewayMetrics {
   close(): void;
 }
 
-export function createMetrics(upstreams: UpstreamRegistry, opts: { processMetrics?: boolean } = {}): GatewayMetrics {
+export function createMetrics(pools: UpstreamRegistry | readonly UpstreamRegistry[], opts: { processMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry();
+  // Entrances and publicservice instances alike (instance names are host:port, distinct across both).
+  const upstreams = { all: () => (Array.isArray(pools) ? pools : [pools as UpstreamRegistry]).flatMap((p) => p.all()) };
   const requests = new Counter({ name: 'linkis_gateway_requests_total', help: 'Requests answered, by route kind, HTTP status and Entrance instance', labelNames: ['route', 'code', 'instance'] as const, registers: [registry] });
   const duration = new Histogram({
     name: 'linkis_gateway_request_duration_seconds',

@@ -83,8 +83,13 @@ test('forwardedCookieHeader does not modify an array it is given', () => {
   assert.deepEqual(input, copy);
 });
 
-test('IDENTITY_HEADERS lists the seed and token headers, lower case', () => {
-  assert.deepEqual([...IDENTITY_HEADERS].sort(), ['proxy-user', 'token-code', 'token-user', 'validation-code']);
+test('IDENTITY_HEADERS lists the seed and token headers and jobInstanceKey, lower case', () => {
+  assert.deepEqual([...IDENTITY_HEADERS].sort(), ['jobinstancekey', 'proxy-user', 'token-alive', 'token-code', 'token-user', 'validation-code']);
+});
+
+test('credential cookies (Token-Code, Token-User, the gateway session) are never forwarded', () => {
+  const out = forwardedCookieHeader('a=1; Token-Code=secret; token-user=root; linkis_gateway_session=v1.x.y.z; b=2', 'linkis_user_session_ticket_id_v1', 'T');
+  assert.equal(out, 'a=1; b=2; linkis_user_session_ticket_id_v1=T; dataworkcloud_inner_request=true');
 });
 
 test('property: for any client cookies, the output has exactly one ticket cookie and it is the minted one', () => {
@@ -160,11 +165,14 @@ const rewrites: Case[] = [
     body: SUBMIT_1X,
     want: { ...SUBMIT_1X, labels: { engineType: 'spark-3.2.1', userCreator: 'alice-IDE' }, executeUser: 'alice' },
   },
+  { name: 'executeUser naming another user is refused, not rewritten', body: { ...SUBMIT_1X, executeUser: 'root' }, reason: /executeUser "root" is not "alice"/ },
+  { name: 'executeUser of another type is refused', body: { ...SUBMIT_1X, executeUser: 7 }, reason: /executeUser/ },
   {
-    name: 'forged executeUser overwritten',
-    body: { ...SUBMIT_1X, executeUser: 'root' },
+    name: 'executeUser equal to the user is kept',
+    body: { ...SUBMIT_1X, executeUser: 'alice' },
     want: { ...SUBMIT_1X, executeUser: 'alice', labels: { engineType: 'spark-3.2.1', userCreator: 'alice-IDE' } },
   },
+  { name: 'empty or null executeUser is set', body: { executeUser: '' }, want: { executeUser: 'alice' } },
   {
     name: 'submitUser and umUser overwritten when present',
     body: { ...EXECUTE_0X, submitUser: 'root', umUser: 'hadoop' },
@@ -245,17 +253,20 @@ test('property: whatever identity fields the client sends, the rewritten body na
   const creator = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,9}$/);
   const forged = fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/);
   fc.assert(
-    fc.property(user, creator, forged, fc.boolean(), fc.boolean(), (u, cr, f, withSubmit, withUm) => {
-      const body: Record<string, unknown> = { executeUser: f, labels: { userCreator: `${f}-${cr}`, engineType: 'spark-3.2.1' } };
+    fc.property(user, creator, forged, fc.boolean(), fc.boolean(), fc.boolean(), (u, cr, f, withSubmit, withUm, withExecute) => {
+      const body: Record<string, unknown> = { labels: { userCreator: `${f}-${cr}`, engineType: 'spark-3.2.1' } };
+      if (withExecute) body.executeUser = f;
       if (withSubmit) body.submitUser = f;
       if (withUm) body.umUser = f;
       const r = rewriteSubmissionBody(body, u);
+      // An executeUser naming someone else is refused; otherwise only the user remains.
+      if (withExecute && f !== u) return void assert.ok(!r.ok && r.otherUser === f);
       assert.ok(r.ok);
       assert.equal(r.body.executeUser, u);
       assert.deepEqual(r.body.labels, { userCreator: `${u}-${cr}`, engineType: 'spark-3.2.1' });
       if (withSubmit) assert.equal(r.body.submitUser, u);
       if (withUm) assert.equal(r.body.umUser, u);
-      assert.equal(body.executeUser, f);
+      if (withExecute) assert.equal(body.executeUser, f);
     }),
     { numRuns: 500 },
   );

@@ -20,6 +20,10 @@ import { createRateLimits, type RateLimits } from '../../src/data-plane/rate-lim
 import { createEntranceSimulator, type EntranceSimulator, type SimulatorOptions } from '../../src/simulator/entrance';
 import { createTicketCodec } from '../../src/linkis/ticket';
 import { createUpstreamRegistry, type UpstreamRegistry } from '../../src/control-plane/upstreams';
+import { createRevokedSessionStore, type RevokedSessionStore } from '../../src/control-plane/session-store';
+
+/** Seals the test gateways' session cookies (a real gateway generates one into its conf directory). */
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 export const OTHER_TOKEN = 'other-token-abcdef0123456789';
@@ -30,6 +34,9 @@ export interface TestGateway {
   config: GatewayConfig;
   store: AllowlistStore;
   registry: UpstreamRegistry;
+  /** linkis-ps-publicservice instances (from `gateway.publicservice.instances` in settings). */
+  publicservice: UpstreamRegistry;
+  revokedSessions: RevokedSessionStore;
   metrics: GatewayMetrics;
   rateLimits: RateLimits;
   gateway: Gateway;
@@ -76,9 +83,23 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
   if (!first.ok) throw new Error(`test allowlist invalid: ${JSON.stringify(first)}`);
   const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
   for (const name of config.draining) registry.setDraining(name, true);
-  const metrics = createMetrics(registry, { processMetrics: false });
+  const publicservice = createUpstreamRegistry(config.publicservice.instances, { role: 'publicservice', failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
+  const revokedSessions = createRevokedSessionStore(confDir);
+  const metrics = createMetrics([registry, publicservice], { processMetrics: false });
   const rateLimits = await createRateLimits({ ...config.rateLimit, trustProxy: config.trustProxy }, { logger, onLimited: (s) => metrics.rateLimited(s) });
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => true, registry, metrics, rateLimits, accessLog: createAccessLog({ logger, level: config.log.level, pretty: false, stream: sink, flushMs: 0 }) });
+  const gateway = createGateway({
+    config,
+    logger,
+    allowlist: () => store.current(),
+    allowlistLoaded: () => true,
+    registry,
+    publicservice,
+    sessionSecret: TEST_SESSION_SECRET,
+    revokedSessions,
+    metrics,
+    rateLimits,
+    accessLog: createAccessLog({ logger, level: config.log.level, pretty: false, stream: sink, flushMs: 0 }),
+  });
   const server = createServer(gateway.handle);
   server.on('clientError', gateway.onClientError);
   server.on('checkExpectation', gateway.onCheckExpectation);
@@ -89,6 +110,8 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
     config,
     store,
     registry,
+    publicservice,
+    revokedSessions,
     metrics,
     rateLimits,
     gateway,
@@ -103,6 +126,8 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
       await rateLimits.close();
       metrics.close();
       registry.close();
+      publicservice.close();
+      revokedSessions.close();
       store.close();
     },
   };
