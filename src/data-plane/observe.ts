@@ -30,6 +30,8 @@ export function observeRequest(accessLog: AccessLog, metrics: GatewayMetrics): M
         user: ctx.user,
         client: ctx.clientAddress,
         token: ctx.tokenFingerprint,
+        auth: ctx.authVia,
+        taskLookup: ctx.taskLookup,
         instance: ctx.upstream?.name,
         upstreamStatus: ctx.upstreamStatus,
         failure: ctx.failure,
