@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics([registry, publicservice]);
   closers.push(() => metrics.close());
 
-  const store = createAllowlistStore({ file: config.proxyUserFile, logger, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
+  const store = createAllowlistStore({ file: config.proxyUserFile, logger, tokenPolicy: config.tokenPolicy, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
   const first = store.reload('start');
   if (!first.ok) {
     const lines = first.problems.map((p) => `${config.proxyUserFile}:${p.line}: ${p.message}`);

@@ -111,7 +111,26 @@ describe('start-up validation', () => {
   it('refuses a broken proxy.properties at start, with its line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lgw-bad-'));
     writeFileSync(join(dir, 'gateway.properties'), 'gateway.entrance.instances=127.0.0.1:1\ngateway.server.port=0\n');
-    writeFileSync(join(dir, 'proxy.properties'), '# ok\nshort=alice\n');
+    writeFileSync(join(dir, 'proxy.properties'), '# ok\nshort=al ice\n');
+    const r = await run(['--conf', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /proxy\.properties:2/);
+  });
+
+  it('starts with a weak token and warns about it; strict policy refuses the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgw-weak-'));
+    writeFileSync(join(dir, 'gateway.properties'), 'gateway.entrance.instances=127.0.0.1:1\ngateway.server.port=0\ngateway.server.host=127.0.0.1\ngateway.log.format=json\n');
+    writeFileSync(join(dir, 'proxy.properties'), '# a Linkis-era token\nabc=alice\n');
+    const gw = await startMain(dir);
+    try {
+      const reload = gw.lines().find((l) => l.event === 'allowlist.reload' || l.message?.includes?.('allowlist'));
+      assert.ok(reload, 'the start-up reload is logged');
+      assert.ok(gw.lines().some((l) => /weak/.test(String(l.message)) && JSON.stringify(l).includes('"line":2')), `the weak token is reported with its line: ${gw.stdout()}`);
+      assert.ok(!gw.stdout().includes('abc=') && !/"abc"/.test(gw.stdout()), 'the token itself is never logged');
+    } finally {
+      await gw.stop();
+    }
+    writeFileSync(join(dir, 'gateway.properties'), 'gateway.entrance.instances=127.0.0.1:1\ngateway.server.port=0\ngateway.token.policy=strict\n');
     const r = await run(['--conf', dir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /proxy\.properties:2/);

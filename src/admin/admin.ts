@@ -46,7 +46,7 @@ export function createAdmin(deps: AdminDeps): Admin {
   const audit = createAuditLog({ file: config.admin.auditFile, logger });
   const changes = createFileChanges({ file: deps.proxyUserFile, store, logger, audit });
   const repo = createTokensRepo({ file: deps.proxyUserFile, onWritten: changes.noteWritten });
-  const service = createTokensService({ repo, audit });
+  const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy });
   const credentials = loadAdminCredentials(config.admin.credentialsFile);
   let handler: RequestListener | null = null;
   let offReason: string | undefined;

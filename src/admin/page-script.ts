@@ -118,9 +118,14 @@ export const ADMIN_JS = String.raw`'use strict';
       if (!(await confirmAction('Delete token ' + t.fingerprint + ' (line ' + t.line + ')? Every service using it is refused at once. This cannot be undone.', 'Delete token'))) return;
       change(function () { return api('DELETE', 'tokens/' + encodeURIComponent(t.fingerprint)); }, 'Deleted token ' + t.fingerprint + '.');
     } } });
-    return el('tr', { 'data-fingerprint': t.fingerprint }, [
+    // A weak token (short, little variety, or a Linkis default) works under gateway.token.policy=warn: say so on its row.
+    var weak = t.weak ? [
+      el('span', { class: 'badge weak', title: 'Weak token: ' + t.weak + '. Anyone who guesses it can act as its users.', text: 'weak' }),
+      el('div', { class: 'weak-reason', text: t.weak }),
+    ] : [];
+    return el('tr', { 'data-fingerprint': t.fingerprint, class: t.weak ? 'weak-token' : '' }, [
       el('td', {}, [el('code', { text: t.fingerprint })]),
-      el('td', {}, [el('code', { text: t.masked })]),
+      el('td', {}, [el('code', { text: t.masked })].concat(weak)),
       el('td', { text: String(t.line) }),
       el('td', { class: 'users' }, users.map(function (u) { return userChip(t, u); })),
       el('td', {}, [addForm]),
@@ -155,6 +160,9 @@ export const ADMIN_JS = String.raw`'use strict';
     var problems = data.problems || [];
     $('file-problems').textContent = problems.length ? 'proxy.properties on disk is refused by the gateway (the previous rules stay in force) until it is fixed by hand: ' + problems.map(function (p) { return 'line ' + p.line + ': ' + p.message; }).join('; ') : '';
     show('file-problems', problems.length > 0);
+    var weak = state.tokens.filter(function (t) { return t.weak; }).length;
+    $('weak-tokens').textContent = weak ? weak + ' weak token' + (weak === 1 ? '' : 's') + ' (marked below): ' + (weak === 1 ? 'it still works' : 'they still work') + ', but can be guessed. Create a new token for the service, switch the service to it, then delete the weak one.' : '';
+    show('weak-tokens', weak > 0);
     render();
     api('GET', 'entrances').then(function (d) { renderEntrances(d.entrances); }, function () {});
   }

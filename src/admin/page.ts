@@ -60,6 +60,7 @@ export const ADMIN_HTML = `<!doctype html>
         <span id="version" class="muted"></span>
       </div>
       <div id="file-problems" class="banner warning" hidden></div>
+      <div id="weak-tokens" class="banner warning" role="status" hidden></div>
       <table id="tokens">
         <thead><tr><th>Fingerprint</th><th>Token</th><th>Line</th><th>May act as</th><th>Add users</th><th></th></tr></thead>
         <tbody></tbody>
@@ -122,6 +123,9 @@ td code { font-size: 13px; }
 .chip button { padding: 0 6px; border: none; background: transparent; line-height: 18px; }
 .chip.any { background: #fde7c4; padding-right: 8px; }
 .add-user input { width: 140px; }
+.badge { display: inline-block; margin-left: 6px; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; vertical-align: middle; }
+.badge.weak { background: #fde7c4; color: #7a4b00; border: 1px solid #e5b86b; }
+.weak-reason { font-size: 12px; color: #7a4b00; margin-top: 2px; }
 .state-healthy { color: #1e7b34; }
 .state-unhealthy { color: #b3261e; }
 .state-draining { color: #9a6a00; }

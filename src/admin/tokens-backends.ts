@@ -43,7 +43,7 @@ export function directBackend(confDir: string, as: string | undefined): TokensBa
   const logger = createLogger({ level: 'error', format: 'pretty' }, { stream: process.stderr, isTTY: false });
   const repo = createTokensRepo({ file: config.proxyUserFile });
   const audit = createAuditLog({ file: config.admin.auditFile, logger });
-  const service = createTokensService({ repo, audit });
+  const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy });
   const actor = { name: admin, via: 'cli' as const };
   const etag = async (ifMatch?: string) => ifMatch ?? (await repo.read()).etag;
   return {

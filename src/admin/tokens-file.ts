@@ -4,7 +4,7 @@
  * with the gateway's own parser and allowlist rules before anyone writes it, so the API can never produce
  * a file the running gateway would refuse, nor one that means something other than what was asked.
  */
-import { buildAllowlist, checkUserName, maskToken, tokenFingerprint } from '../control-plane/allowlist';
+import { buildAllowlist, checkUserName, maskToken, tokenFingerprint, weakTokenReason, type BuildOptions } from '../control-plane/allowlist';
 import { parseProperties, type PropertyProblem } from '../linkis/properties';
 import { AdminError } from './admin-error';
 import { dominantEol, escapeKey, escapeValue, joinPhysicalLines, splitPhysicalLines, valueOffset } from './properties-text';
@@ -17,7 +17,12 @@ export interface TokenView {
   masked: string;
   users: Users;
   line: number;
+  /** Only on a weak token: why (never the token). Under `gateway.token.policy=warn` it still works. */
+  weak?: string;
 }
+
+/** The gateway's token policy (config.tokenPolicy), so the admin refuses exactly what the gateway refuses. */
+export type TokenRules = BuildOptions;
 
 export type TokenEdit =
   | { op: 'create'; token: string; users: Users }
@@ -39,12 +44,19 @@ function usersOf(value: string): Users {
   return v === '*' ? '*' : v.split(',').map((u) => u.trim());
 }
 
-/** Tokens in file order, plus every problem the gateway would refuse the file for. */
-export function readTokens(text: string): { tokens: TokenView[]; problems: PropertyProblem[] } {
+/**
+ * Tokens in file order, plus every problem the gateway would refuse the file for under `rules` (default:
+ * policy `warn`, where weak tokens are no problem but are marked `weak`).
+ */
+export function readTokens(text: string, rules: TokenRules = {}): { tokens: TokenView[]; problems: PropertyProblem[] } {
   const parsed = parseProperties(text);
-  const built = buildAllowlist(parsed.entries);
+  const built = buildAllowlist(parsed.entries, rules);
   const problems = [...parsed.problems, ...built.problems].sort((a, b) => a.line - b.line);
-  const tokens = parsed.entries.map((e) => ({ fingerprint: tokenFingerprint(e.key), masked: maskToken(e.key), users: usersOf(e.value), line: e.line }));
+  const tokens = parsed.entries.map((e): TokenView => {
+    const weak = weakTokenReason(e.key);
+    const view: TokenView = { fingerprint: tokenFingerprint(e.key), masked: maskToken(e.key), users: usersOf(e.value), line: e.line };
+    return weak ? { ...view, weak } : view;
+  });
   return { tokens, problems };
 }
 
@@ -82,9 +94,9 @@ const describe = (problems: PropertyProblem[]): string =>
 
 const sameUsers = (a: Users | null, b: Users | null): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-export function applyEdit(text: string, edit: TokenEdit): EditResult {
+export function applyEdit(text: string, edit: TokenEdit, rules: TokenRules = {}): EditResult {
   const before = parseProperties(text);
-  const existing = readTokens(text);
+  const existing = readTokens(text, rules);
   if (existing.problems.length > 0) {
     // Never build on a file the gateway refuses: the person who broke it must see and fix it.
     throw new AdminError('ADMIN_VALIDATION', `proxy.properties has problems; fix them by hand first (${describe(existing.problems)})`, { problems: existing.problems });
@@ -92,8 +104,11 @@ export function applyEdit(text: string, edit: TokenEdit): EditResult {
   const fingerprint = edit.op === 'create' ? tokenFingerprint(edit.token) : normalizeFingerprint(edit.fingerprint);
   const matches = before.entries.filter((e) => tokenFingerprint(e.key) === fingerprint);
   if (edit.op === 'create') {
+    // The admin creates only strong tokens (generateToken), whatever the policy: weak ones exist only by hand.
+    const weak = weakTokenReason(edit.token);
+    if (weak) throw new AdminError('ADMIN_VALIDATION', `refusing to create a weak token (${weak})`);
     if (matches.length > 0) throw new AdminError('ADMIN_VALIDATION', `this token is already in the file (line ${matches[0]!.line})`);
-    return finish(existing.tokens, appendEntry(text, edit.token, edit.users), fingerprint, null, edit.users);
+    return finish(existing.tokens, appendEntry(text, edit.token, edit.users), fingerprint, null, edit.users, rules);
   }
   if (matches.length === 0) throw new AdminError('TOKEN_NOT_FOUND', fingerprint);
   const entry = matches[0]!;
@@ -129,7 +144,7 @@ export function applyEdit(text: string, edit: TokenEdit): EditResult {
     const text1 = count === 1 ? split.lines[first]!.text.slice(0, valueOffset(split.lines[first]!.text)) + value : `${escapeKey(entry.key)}=${value}`;
     split.lines.splice(first, count, { text: text1, eol: last.eol });
   }
-  return finish(existing.tokens, joinPhysicalLines(split), fingerprint, current, after);
+  return finish(existing.tokens, joinPhysicalLines(split), fingerprint, current, after, rules);
 }
 
 function appendEntry(text: string, token: string, users: Users): string {
@@ -142,8 +157,8 @@ function appendEntry(text: string, token: string, users: Users): string {
 }
 
 /** The post-condition: the new text parses cleanly and says exactly what was asked, nothing else. */
-function finish(beforeTokens: TokenView[], text: string, fingerprint: string, usersBefore: Users | null, usersAfter: Users | null): EditResult {
-  const after = readTokens(text);
+function finish(beforeTokens: TokenView[], text: string, fingerprint: string, usersBefore: Users | null, usersAfter: Users | null, rules: TokenRules): EditResult {
+  const after = readTokens(text, rules);
   if (after.problems.length > 0) throw new AdminError('ADMIN_VALIDATION', describe(after.problems), { problems: after.problems });
   const mine = after.tokens.filter((t) => t.fingerprint === fingerprint);
   const others = (ts: TokenView[]) => JSON.stringify(ts.filter((t) => t.fingerprint !== fingerprint).map((t) => [t.fingerprint, t.users]));

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PropertyProblem } from '../linkis/properties';
 import type { AuditLog } from './audit';
-import { applyEdit, readTokens, type TokenEdit, type TokenView, type Users } from './tokens-file';
+import { applyEdit, readTokens, type TokenEdit, type TokenRules, type TokenView, type Users } from './tokens-file';
 import type { TokensRepo } from './tokens-repo';
 
 export interface Actor {
@@ -16,6 +16,7 @@ export interface Actor {
 
 export interface TokenListing {
   etag: string;
+  /** A weak token has `weak: "<reason>"`. */
   tokens: TokenView[];
   /** Non-empty when the file on disk is refused by the gateway (the previous rules are in force). */
   problems: PropertyProblem[];
@@ -48,11 +49,13 @@ export function generateToken(): string {
   return randomBytes(24).toString('hex');
 }
 
-export function createTokensService(deps: { repo: TokensRepo; audit: AuditLog }): TokensService {
+export function createTokensService(deps: { repo: TokensRepo; audit: AuditLog; tokenPolicy?: TokenRules['tokenPolicy'] }): TokensService {
   const { repo, audit } = deps;
+  // The gateway's policy: under `strict` a file with a weak token is refused here too (fix it by hand first).
+  const rules: TokenRules = { tokenPolicy: deps.tokenPolicy ?? 'warn' };
 
   async function apply(actor: Actor, ifMatch: string, edit: TokenEdit): Promise<ChangeResult> {
-    const { result, etagBefore, etagAfter } = await repo.update(ifMatch, (text) => applyEdit(text, edit));
+    const { result, etagBefore, etagAfter } = await repo.update(ifMatch, (text) => applyEdit(text, edit, rules));
     const { fingerprint, usersBefore, usersAfter, changed } = result;
     if (changed) await audit.record({ admin: actor.name, via: actor.via, operation: edit.op, token: fingerprint, usersBefore, usersAfter, etagBefore, etagAfter });
     return { fingerprint, usersBefore, usersAfter, etag: etagAfter, changed };
@@ -61,7 +64,7 @@ export function createTokensService(deps: { repo: TokensRepo; audit: AuditLog })
   return {
     async list() {
       const { text, etag } = await repo.read();
-      const { tokens, problems } = readTokens(text);
+      const { tokens, problems } = readTokens(text, rules);
       return { etag, tokens, problems };
     },
     async create(actor, ifMatch, users) {

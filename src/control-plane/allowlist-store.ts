@@ -2,11 +2,13 @@
 // Reloads are all-or-nothing: a file with any problem is refused as a whole and
 // the last good allowlist stays, because a half-applied file could lock out or
 // let in the wrong people. Unlike Linkis, a successful reload *replaces* the
-// rules, so a removed token stops working at once.
+// rules, so a removed token stops working at once. Weak tokens are warnings
+// (they work, and every load reports them) unless the token policy is strict,
+// where they are problems like any other.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'winston';
-import { buildAllowlist, buildAllowlistInSlices, type Allowlist } from './allowlist';
+import { buildAllowlist, buildAllowlistInSlices, DEFAULT_TOKEN_POLICY, type Allowlist, type BuildResult, type TokenPolicy } from './allowlist';
 import { parseProperties, type PropertyProblem } from '../linkis/properties';
 
 export interface ReloadResult {
@@ -14,13 +16,20 @@ export interface ReloadResult {
   /** Tokens in the allowlist in force after this reload (the old one if it failed). */
   tokens: number;
   problems: PropertyProblem[];
+  /** Weak tokens of the file just read (policy `warn`): they work; line and reason, never the token. */
+  warnings: PropertyProblem[];
   error?: string;
   durationMs: number;
 }
 
 export type LoadResult =
-  | { ok: true; allowlist: Allowlist; problems: PropertyProblem[] }
-  | { ok: false; problems: PropertyProblem[]; error: string };
+  | { ok: true; allowlist: Allowlist; problems: PropertyProblem[]; warnings: PropertyProblem[] }
+  | { ok: false; problems: PropertyProblem[]; warnings: PropertyProblem[]; error: string };
+
+export interface LoadOptions {
+  /** `warn` (default): weak tokens work and are reported in `warnings`; `strict`: they are problems. */
+  tokenPolicy?: TokenPolicy;
+}
 
 export interface AllowlistStore {
   current(): Allowlist;
@@ -33,6 +42,8 @@ export interface AllowlistStore {
 export interface AllowlistStoreOptions {
   file: string;
   logger: Logger;
+  /** config.tokenPolicy; default `warn`. */
+  tokenPolicy?: TokenPolicy;
   onReload?: (r: ReloadResult) => void;
 }
 
@@ -48,43 +59,44 @@ function describeReadError(err: unknown): string {
 }
 
 /** Read, decode, parse and build; never throws. Reusable by a config checker. */
-export function loadAllowlistFile(file: string): LoadResult {
+export function loadAllowlistFile(file: string, opts: LoadOptions = {}): LoadResult {
   const read = readAllowlistText(file);
   if (!read.ok) return read;
   const parsed = parseProperties(read.text);
-  return checked(parsed.problems, buildAllowlist(parsed.entries));
+  return checked(parsed.problems, buildAllowlist(parsed.entries, { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY }));
 }
 
 /** loadAllowlistFile with the build in slices (see buildAllowlistInSlices); for reloads under traffic. */
-export async function loadAllowlistFileInSlices(file: string): Promise<LoadResult> {
+export async function loadAllowlistFileInSlices(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const read = readAllowlistText(file);
   if (!read.ok) return read;
   const parsed = parseProperties(read.text);
-  return checked(parsed.problems, await buildAllowlistInSlices(parsed.entries));
+  return checked(parsed.problems, await buildAllowlistInSlices(parsed.entries, { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY }));
 }
 
-function readAllowlistText(file: string): { ok: true; text: string } | { ok: false; problems: PropertyProblem[]; error: string } {
+function readAllowlistText(file: string): { ok: true; text: string } | { ok: false; problems: PropertyProblem[]; warnings: PropertyProblem[]; error: string } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    return { ok: false, problems: [], error: describeReadError(err) };
+    return { ok: false, problems: [], warnings: [], error: describeReadError(err) };
   }
   try {
     // fatal: a stray Latin-1 byte would otherwise become U+FFFD inside a token or name.
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    return { ok: false, problems: [], error: 'file is not valid UTF-8' };
+    return { ok: false, problems: [], warnings: [], error: 'file is not valid UTF-8' };
   }
 }
 
-function checked(parseProblems: PropertyProblem[], built: { allowlist: Allowlist; problems: PropertyProblem[] }): LoadResult {
+function checked(parseProblems: PropertyProblem[], built: BuildResult): LoadResult {
   const problems = [...parseProblems, ...built.problems].sort((a, b) => a.line - b.line);
+  const { warnings } = built;
   if (problems.length > 0) {
     const n = problems.length;
-    return { ok: false, problems, error: `${n} problem${n === 1 ? '' : 's'} in file` };
+    return { ok: false, problems, warnings, error: `${n} problem${n === 1 ? '' : 's'} in file` };
   }
-  return { ok: true, allowlist: built.allowlist, problems: [] };
+  return { ok: true, allowlist: built.allowlist, problems: [], warnings };
 }
 
 /** Until the first successful reload nothing is allowed (fail closed). */
@@ -92,13 +104,19 @@ const EMPTY: Allowlist = buildAllowlist([]).allowlist;
 
 export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStore {
   const { file, logger, onReload } = opts;
+  const loadOptions: LoadOptions = { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY };
   let active: Allowlist = EMPTY;
   let closed = false;
 
   function report(reason: string, result: ReloadResult): void {
+    const weak = result.warnings.length;
     logger.log({
-      level: result.ok ? 'info' : 'warn',
-      message: result.ok ? 'allowlist reloaded' : 'allowlist reload refused; previous rules stay in force',
+      level: result.ok && weak === 0 ? 'info' : 'warn',
+      message: !result.ok
+        ? 'allowlist reload refused; previous rules stay in force'
+        : weak > 0
+          ? `allowlist reloaded with ${weak} weak token${weak === 1 ? '' : 's'} (they work; replace them, or gateway.token.policy=strict refuses the file)`
+          : 'allowlist reloaded',
       event: 'allowlist.reload',
       reason,
       file,
@@ -106,6 +124,8 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
       tokens: result.tokens,
       problemCount: result.problems.length,
       problems: result.problems.slice(0, MAX_LOGGED_PROBLEMS),
+      warningCount: weak,
+      warnings: result.warnings.slice(0, MAX_LOGGED_PROBLEMS),
       ...(result.error !== undefined ? { error: result.error } : {}),
       durationMs: Math.round(result.durationMs * 10) / 10,
     });
@@ -132,13 +152,14 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
       ok: loaded.ok,
       tokens: active.size,
       problems: loaded.problems,
+      warnings: loaded.warnings,
       ...(loaded.ok ? {} : { error: loaded.error }),
       durationMs: performance.now() - started,
     };
     report(reason, result);
     return result;
   };
-  const closedResult = (): ReloadResult => ({ ok: false, tokens: active.size, problems: [], error: 'store is closed', durationMs: 0 });
+  const closedResult = (): ReloadResult => ({ ok: false, tokens: active.size, problems: [], warnings: [], error: 'store is closed', durationMs: 0 });
 
   return {
     current: () => active,
@@ -146,16 +167,16 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
       if (closed) return closedResult();
       generation++;
       const started = performance.now();
-      return apply(reason, loadAllowlistFile(file), started);
+      return apply(reason, loadAllowlistFile(file, loadOptions), started);
     },
     async reloadInSlices(reason) {
       if (closed) return closedResult();
       const mine = ++generation;
       const started = performance.now();
-      const loaded = await loadAllowlistFileInSlices(file);
+      const loaded = await loadAllowlistFileInSlices(file, loadOptions);
       if (closed) return closedResult();
       if (mine !== generation) {
-        return { ok: false, tokens: active.size, problems: [], error: 'superseded by a newer reload', durationMs: performance.now() - started };
+        return { ok: false, tokens: active.size, problems: [], warnings: [], error: 'superseded by a newer reload', durationMs: performance.now() - started };
       }
       return apply(reason, loaded, started);
     },

@@ -9,7 +9,6 @@ export const USER_NAME_RULE =
   'a user name is 1 to 64 characters from A-Z a-z 0-9 . _ @ -, starting with a letter, digit or _';
 
 const MAX_USER_NAME = 64;
-const MIN_TOKEN_LENGTH = 8;
 const SAFE_CHAR = /^[A-Za-z0-9._@-]$/;
 const SAFE_FIRST = /^[A-Za-z0-9_]$/;
 // One-regex fast path: reloads check 100,000s of names and most are fine.
@@ -31,6 +30,8 @@ export interface Allowlist {
   decide(token: string, user: string): Decision;
   /** decide() and the token's fingerprint from one hash of the token: what the request path needs. */
   check(token: string, user: string): { decision: Decision; fingerprint: string };
+  /** check() for a token known only by its digest (tokenDigest): how a session stays tied to its token. */
+  checkDigest(digestHex: string, user: string): { decision: Decision; fingerprint: string };
   /** File order; tokens appear only as fingerprints. */
   entries(): ReadonlyArray<AllowlistEntryInfo>;
 }
@@ -69,6 +70,11 @@ const sha256Hex: (s: string) => string =
     ? (s) => crypto.hash('sha256', s, 'hex')
     : (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 
+/** Hex SHA-256 of a token: what a session remembers of the token that opened it. */
+export function tokenDigest(token: string): string {
+  return sha256Hex(token);
+}
+
 export function tokenFingerprint(token: string): string {
   return fingerprintOf(sha256Hex(token));
 }
@@ -88,14 +94,86 @@ export function maskToken(token: string): string {
 // are almost always copy-paste accidents that make the token impossible to send.
 const BAD_TOKEN_CHAR = /[\s\p{Cc}\p{Cf}]/u;
 
+/** What a token that cannot be sent as a header is: a problem under every policy (it cannot mean anything). */
 function tokenProblem(token: string): string | null {
   if (token.length === 0) return 'empty token';
-  if (token.length < MIN_TOKEN_LENGTH) {
-    return `token too short (${token.length} chars, min ${MIN_TOKEN_LENGTH})`;
-  }
   const m = BAD_TOKEN_CHAR.exec(token);
   if (m) return `token contains whitespace or a control character (${describeChar(m[0])}) at position ${m.index + 1}`;
   return null;
+}
+
+/**
+ * `warn` (the default, what Linkis's own gateway does with the same file): a weak token works and is
+ * reported as a warning. `strict`: a weak token is a problem, so the file is refused as a whole.
+ */
+export type TokenPolicy = 'warn' | 'strict';
+export const DEFAULT_TOKEN_POLICY: TokenPolicy = 'warn';
+
+/** A token is weak below this many characters (code points)... */
+export const MIN_STRONG_TOKEN_LENGTH = 16;
+/** ...or with fewer distinct characters than this (`aaaaaaaaaaaaaaaaaaaa`, `abababababababab`). */
+export const MIN_TOKEN_VARIETY = 6;
+
+// Values published by Apache Linkis as defaults (its DDL seeds linkis_mg_gateway_auth_token with them,
+// `wds.linkis.token` defaults to the first) or as examples in its documentation and scripts: anyone can
+// guess them. Compared case-insensitively (Linkis ships both `DSS-AUTH` and `dss-AUTH`).
+const WELL_KNOWN_TOKENS: ReadonlySet<string> = new Set(
+  [
+    'LINKIS-UNAVAILABLE-TOKEN',
+    'LINKIS-AUTH',
+    'BML-AUTH',
+    'WS-AUTH',
+    'DSS-AUTH',
+    'QUALITIS-AUTH',
+    'VALIDATOR-AUTH',
+    'LINKISCLI-AUTH',
+    'DSM-AUTH',
+    'QML-AUTH',
+    'CLI-AUTH',
+    'LINKIS_CLI_TEST',
+    // Linkis 1.3.2+ documentation ("modify the system's default tokens") and scripts.
+    'BML-928a721518014ba4a28735ec2a0da799',
+    'WS-52bce72ed51741c7a2a9544812b45725',
+    'DSM-65169e8e1b564c0d8a04ee861ca7df6e',
+    'LINKIS_CLI-215af9e265ae437ca1f070b17d6a540d',
+    'LINKIS-AUTH-eTaYLbQpmIulPyrXcMl',
+  ].map((t) => t.toLowerCase()),
+);
+const LONGEST_WELL_KNOWN = Math.max(...[...WELL_KNOWN_TOKENS].map((t) => t.length));
+
+/**
+ * Why a sendable token is weak, or null when it is not. The reason never contains the token or any part
+ * of it (only counts), so it can go into logs, the CLI and the admin API as is.
+ */
+export function weakTokenReason(token: string): string | null {
+  if (token.length <= LONGEST_WELL_KNOWN && WELL_KNOWN_TOKENS.has(token.toLowerCase())) return 'a well-known Linkis default or example value';
+  // Counted in code points (an emoji is one character); only a short string can have too few of them.
+  const length = token.length < 2 * MIN_STRONG_TOKEN_LENGTH ? Array.from(token).length : token.length;
+  if (length < MIN_STRONG_TOKEN_LENGTH) return `shorter than ${MIN_STRONG_TOKEN_LENGTH} characters (${length})`;
+  // Reloads check 100,000s of tokens: stop as soon as there is enough variety, which random tokens reach at once.
+  const seen: number[] = [];
+  for (let i = 0; i < token.length; ) {
+    const cp = token.codePointAt(i)!;
+    i += cp > 0xffff ? 2 : 1;
+    if (!seen.includes(cp) && seen.push(cp) >= MIN_TOKEN_VARIETY) return null;
+  }
+  return `only ${seen.length} distinct character${seen.length === 1 ? '' : 's'} (fewer than ${MIN_TOKEN_VARIETY})`;
+}
+
+const weakWarning = (reason: string): string => `weak token: ${reason}; replace it (e.g. openssl rand -hex 24)`;
+const weakProblem = (reason: string): string => `weak token: ${reason}; refused by gateway.token.policy=strict`;
+
+export interface BuildOptions {
+  /** Default `warn`. */
+  tokenPolicy?: TokenPolicy;
+}
+
+export interface BuildResult {
+  allowlist: Allowlist;
+  /** Any of these makes the file invalid (all or nothing). */
+  problems: PropertyProblem[];
+  /** Weak tokens under `warn`: reported, and the tokens work. Empty under `strict` (they are problems there). */
+  warnings: PropertyProblem[];
 }
 
 /** Users of one entry, or the problems with them. Items are named by position, not
@@ -130,8 +208,8 @@ interface Rule {
  * Entries with problems are left out; a token that appears more than once is left
  * out altogether (which line was meant is unknowable, so fail closed).
  */
-export function buildAllowlist(entries: PropertyEntry[]): { allowlist: Allowlist; problems: PropertyProblem[] } {
-  const builder = createBuilder();
+export function buildAllowlist(entries: PropertyEntry[], opts: BuildOptions = {}): BuildResult {
+  const builder = createBuilder(opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY);
   for (const entry of entries) builder.add(entry);
   return builder.finish();
 }
@@ -140,8 +218,10 @@ export function buildAllowlist(entries: PropertyEntry[]): { allowlist: Allowlist
  * The same result as buildAllowlist, built in slices of a few milliseconds with the event loop free in
  * between: a 100,000-token file takes ~200 ms to build, and traffic must not stall for that long.
  */
-export async function buildAllowlistInSlices(entries: PropertyEntry[], sliceMs = 4): Promise<{ allowlist: Allowlist; problems: PropertyProblem[] }> {
-  const builder = createBuilder();
+export async function buildAllowlistInSlices(entries: PropertyEntry[], opts: (BuildOptions & { sliceMs?: number }) | number = {}): Promise<BuildResult> {
+  // A number is the former `sliceMs` argument.
+  const { tokenPolicy = DEFAULT_TOKEN_POLICY, sliceMs = 4 } = typeof opts === 'number' ? { sliceMs: opts } : opts;
+  const builder = createBuilder(tokenPolicy);
   let sliceStart = performance.now();
   for (let i = 0; i < entries.length; i++) {
     builder.add(entries[i]);
@@ -153,13 +233,17 @@ export async function buildAllowlistInSlices(entries: PropertyEntry[], sliceMs =
   return builder.finish();
 }
 
-function createBuilder() {
+function createBuilder(policy: TokenPolicy) {
   const problems: PropertyProblem[] = [];
+  const warnings: PropertyProblem[] = [];
   const rules = new Map<string, Rule>(); // insertion order = file order
   const duplicates = new Map<string, number[]>(); // digest -> every line using it
   return {
     add(entry: PropertyEntry): void {
-      const tokenIssue = tokenProblem(entry.key);
+      let tokenIssue = tokenProblem(entry.key);
+      const weak = tokenIssue ? null : weakTokenReason(entry.key);
+      if (weak && policy === 'strict') tokenIssue = weakProblem(weak);
+      else if (weak) warnings.push({ line: entry.line, message: weakWarning(weak) });
       if (tokenIssue) problems.push({ line: entry.line, message: tokenIssue });
       const { users, problems: userIssues } = parseUsers(entry.value);
       for (const message of userIssues) problems.push({ line: entry.line, message });
@@ -175,7 +259,7 @@ function createBuilder() {
       if (lines) lines.push(entry.line);
       else duplicates.set(digestHex, [first.line, entry.line]);
     },
-    finish(): { allowlist: Allowlist; problems: PropertyProblem[] } {
+    finish(): BuildResult {
       for (const [digestHex, lines] of duplicates) {
         rules.delete(digestHex);
         for (const line of lines) {
@@ -185,7 +269,7 @@ function createBuilder() {
         }
       }
       problems.sort((a, b) => a.line - b.line);
-      return { allowlist: makeAllowlist(rules), problems };
+      return { allowlist: makeAllowlist(rules), problems, warnings };
     },
   };
 }
@@ -215,6 +299,9 @@ function makeAllowlist(rules: ReadonlyMap<string, Rule>): Allowlist {
     },
     check(token: string, user: string) {
       const digestHex = sha256Hex(token);
+      return { decision: decideDigest(digestHex, user), fingerprint: fingerprintOf(digestHex) };
+    },
+    checkDigest(digestHex: string, user: string) {
       return { decision: decideDigest(digestHex, user), fingerprint: fingerprintOf(digestHex) };
     },
     entries(): ReadonlyArray<AllowlistEntryInfo> {

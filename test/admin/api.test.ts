@@ -348,3 +348,65 @@ describe('admin configuration', () => {
     }
   });
 });
+
+describe('admin API and weak tokens', () => {
+  // What Linkis's own gateway loads: a short token, a Linkis default, and a strong one.
+  const WEAK = `# from a Linkis install\nabc=alice\n${TOKEN}=bob\nLINKIS-UNAVAILABLE-TOKEN=*\n`;
+
+  it('under warn (the default) the listing marks each weak token with why; they work; the file can be edited', async () => {
+    const sims = await startSimulators(1);
+    const gw = await startGateway(sims, { proxyProperties: WEAK });
+    const adm = await startAdmin(gw);
+    try {
+      assert.equal(gw.config.tokenPolicy, 'warn');
+      const r = await adm.api('GET', 'tokens');
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.data.tokens, [
+        { fingerprint: tokenFingerprint('abc'), masked: '…', users: ['alice'], line: 2, weak: 'shorter than 16 characters (3)' },
+        { fingerprint: tokenFingerprint(TOKEN), masked: 'test…', users: ['bob'], line: 3 },
+        { fingerprint: tokenFingerprint('LINKIS-UNAVAILABLE-TOKEN'), masked: 'LINK…', users: '*', line: 4, weak: 'a well-known Linkis default or example value' },
+      ]);
+      assert.deepEqual(r.body.data.problems, []);
+      assert.ok(!r.text.includes('abc=') && !r.text.includes('UNAVAILABLE'), 'no weak token quoted');
+      // They work on the data plane.
+      assert.equal(await decision(gw, 'abc', 'alice'), 200);
+      assert.equal(await decision(gw, 'LINKIS-UNAVAILABLE-TOKEN', 'hadoop'), 200);
+      // The file can still be edited, and a created token is strong.
+      const c = await adm.api('POST', 'tokens', { body: { users: ['carol'] }, ifMatch: `"${r.body.data.etag}"` });
+      assert.equal(c.status, 200, c.text);
+      const after = await adm.api('GET', 'tokens');
+      const mine = after.body.data.tokens.find((t: { fingerprint: string }) => t.fingerprint === c.body.data.fingerprint);
+      assert.ok(mine, 'listed');
+      assert.equal(mine.weak, undefined);
+      assert.ok(!('weak' in mine));
+    } finally {
+      await adm.close();
+      await gw.close();
+      await Promise.all(sims.map((s) => s.close()));
+    }
+  });
+
+  it('under gateway.token.policy=strict the listing gives the weak lines as problems and changes are refused', async () => {
+    const sims = await startSimulators(1);
+    const strong = `# ok\n${TOKEN}=bob\n`;
+    const gw = await startGateway(sims, { proxyProperties: strong, settings: { 'gateway.token.policy': 'strict' } });
+    const adm = await startAdmin(gw);
+    try {
+      writeFileSync(gw.config.proxyUserFile, WEAK);
+      const r = await adm.api('GET', 'tokens');
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.data.problems.map((p: { line: number }) => p.line), [2, 4]);
+      assert.match(r.body.data.problems[0].message, /weak token: .*gateway\.token\.policy=strict/);
+      assert.equal(r.body.data.tokens[0].weak, 'shorter than 16 characters (3)');
+      const w = await adm.api('POST', `tokens/${tokenFingerprint(TOKEN)}/users`, { body: { add: ['carol'] }, ifMatch: `"${r.body.data.etag}"` });
+      assert.equal(w.status, 412, w.text);
+      assert.equal(w.body.data.errorCode, 'ADMIN_VALIDATION');
+      assert.match(w.body.message, /fix them by hand first/);
+      assert.equal(adm.file(), WEAK);
+    } finally {
+      await adm.close();
+      await gw.close();
+      await Promise.all(sims.map((s) => s.close()));
+    }
+  });
+});

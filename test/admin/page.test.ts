@@ -140,6 +140,26 @@ describe('admin page in chromium', () => {
     await expectDecision(gw, OTHER_TOKEN, 'zoe', 403);
   });
 
+  it('marks weak tokens (written by hand, as Linkis allows) with a visible badge and says why', async () => {
+    const weakFile = `${adm.file()}abc=alice\nLINKIS-UNAVAILABLE-TOKEN=*\n`;
+    writeFileSync(gw.config.proxyUserFile, weakFile);
+    await page.click('#reload');
+    const short = `tr[data-fingerprint="${tokenFingerprint('abc')}"]`;
+    const linkis = `tr[data-fingerprint="${tokenFingerprint('LINKIS-UNAVAILABLE-TOKEN')}"]`;
+    await page.waitForSelector(`${short} .badge.weak`);
+    assert.equal(await page.isVisible(`${short} .badge.weak`), true);
+    assert.equal(await page.textContent(`${short} .badge.weak`), 'weak');
+    assert.equal(await page.textContent(`${short} .weak-reason`), 'shorter than 16 characters (3)');
+    assert.equal(await page.textContent(`${linkis} .weak-reason`), 'a well-known Linkis default or example value');
+    assert.equal(await page.locator(`tr[data-fingerprint="${tokenFingerprint(TOKEN)}"] .badge`).count(), 0, 'a strong token has no badge');
+    assert.equal(await page.isVisible('#weak-tokens'), true);
+    assert.match((await page.textContent('#weak-tokens'))!, /^2 weak tokens \(marked below\): they still work/);
+    assert.equal(await page.isVisible('#file-problems'), false, 'under warn the file is not refused');
+    await expectDecision(gw, 'abc', 'alice', 200);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-page-weak.png'), fullPage: true });
+  });
+
   it('shows the Entrances, and the page ran without script or CSP errors', async () => {
     assert.equal(await page.textContent('#entrances tbody tr td:nth-child(3)'), 'healthy');
     // The refused sign-in (401) and the conflict (409) are expected answers; anything else is a fault.

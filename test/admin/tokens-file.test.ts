@@ -4,6 +4,8 @@ import { tokenFingerprint } from '../../src/control-plane/allowlist';
 import { AdminError } from '../../src/admin/admin-error';
 import { escapeKey, escapeValue, splitPhysicalLines, joinPhysicalLines, valueOffset } from '../../src/admin/properties-text';
 import { applyEdit, checkUsers, normalizeFingerprint, readTokens, type TokenEdit } from '../../src/admin/tokens-file';
+import { generateToken } from '../../src/admin/tokens-service';
+import { weakTokenReason } from '../../src/control-plane/allowlist';
 import { parseProperties } from '../../src/linkis/properties';
 
 const A = 'aaaaaaaa-token-0001';
@@ -81,13 +83,53 @@ test('refusals: unknown fingerprint, last user, star, a broken file, a duplicate
   refused(() => applyEdit(text, { op: 'remove-users', fingerprint: fa, users: ['alice'] }), 'ADMIN_VALIDATION', /delete the token instead/);
   refused(() => applyEdit(text, { op: 'add-users', fingerprint: fb, users: ['x'] }), 'ADMIN_VALIDATION', /any user/);
   refused(() => applyEdit(text, { op: 'remove-users', fingerprint: fb, users: ['x'] }), 'ADMIN_VALIDATION', /any user/);
-  const broken = refused(() => applyEdit(`${A}=alice\nshort=bob\n`, { op: 'set-users', fingerprint: fa, users: ['x'] }), 'ADMIN_VALIDATION', /fix them by hand first.*line 2: token too short/);
+  const broken = refused(() => applyEdit(`${A}=alice\n=bob\n`, { op: 'set-users', fingerprint: fa, users: ['x'] }), 'ADMIN_VALIDATION', /fix them by hand first.*line 2: empty token/);
   assert.deepEqual((broken.data.problems as Array<{ line: number }>).map((p) => p.line), [2]);
   refused(() => applyEdit(text, { op: 'create', token: A, users: ['x'] }), 'ADMIN_VALIDATION', /already in the file \(line 1\)/);
-  refused(() => applyEdit(text, { op: 'create', token: 'short', users: ['x'] }), 'ADMIN_VALIDATION', /too short/);
+  refused(() => applyEdit(text, { op: 'create', token: 'short', users: ['x'] }), 'ADMIN_VALIDATION', /refusing to create a weak token \(shorter than 16 characters \(5\)\)/);
+  refused(() => applyEdit(text, { op: 'create', token: 'LINKIS-UNAVAILABLE-TOKEN', users: ['x'] }), 'ADMIN_VALIDATION', /weak token \(a well-known Linkis default/);
   refused(() => applyEdit(text, { op: 'create', token: 'has space inside', users: ['x'] }), 'ADMIN_VALIDATION');
   // A last line continued with a backslash would swallow an appended entry: refused, not mangled.
   refused(() => applyEdit(`# c\\\n${A}=alice,\\`, { op: 'create', token: C, users: ['x'] }), 'ADMIN_VALIDATION');
+});
+
+// A file as Linkis's own gateway takes it: a short token, a Linkis default, a strong one.
+const WEAK_FILE = `# from Linkis\nabc=alice\n${A}=bob\nLINKIS-UNAVAILABLE-TOKEN=*\n`;
+
+test('readTokens marks each weak token with why, and only weak ones', () => {
+  const { tokens, problems } = readTokens(WEAK_FILE);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    tokens.map((t) => [t.line, t.weak]),
+    [
+      [2, 'shorter than 16 characters (3)'],
+      [3, undefined],
+      [4, 'a well-known Linkis default or example value'],
+    ],
+  );
+  assert.ok(!('weak' in tokens[1]!), 'a strong token has no weak field');
+  assert.ok(!JSON.stringify(tokens).includes('UNAVAILABLE') && !JSON.stringify(tokens).includes('abc'), 'no token in the listing');
+});
+
+test('token policy: under warn a file with weak tokens can be edited; under strict it is refused until fixed by hand', () => {
+  const fw = tokenFingerprint('abc');
+  const warn = applyEdit(WEAK_FILE, { op: 'add-users', fingerprint: fw, users: ['carol'] });
+  assert.equal(warn.text, WEAK_FILE.replace('abc=alice', 'abc=alice,carol'));
+  assert.equal(applyEdit(WEAK_FILE, { op: 'create', token: C, users: ['z'] }, { tokenPolicy: 'warn' }).text, `${WEAK_FILE}${C}=z\n`);
+  const strict = refused(() => applyEdit(WEAK_FILE, { op: 'add-users', fingerprint: fa, users: ['carol'] }, { tokenPolicy: 'strict' }), 'ADMIN_VALIDATION', /fix them by hand first.*line 2: weak token/);
+  assert.deepEqual((strict.data.problems as Array<{ line: number }>).map((p) => p.line), [2, 4]);
+  assert.ok(!strict.message.includes('UNAVAILABLE') && !strict.message.includes('abc'), strict.message);
+  // Deleting the weak tokens by hand makes the file editable under strict again.
+  const fixed = WEAK_FILE.replace('abc=alice\n', '').replace('LINKIS-UNAVAILABLE-TOKEN=*\n', '');
+  assert.equal(applyEdit(fixed, { op: 'add-users', fingerprint: fa, users: ['carol'] }, { tokenPolicy: 'strict' }).text, fixed.replace(`${A}=bob`, `${A}=bob,carol`));
+  assert.deepEqual(readTokens(WEAK_FILE, { tokenPolicy: 'strict' }).problems.map((p) => p.line), [2, 4]);
+});
+
+test('generated tokens are never weak', () => {
+  for (let i = 0; i < 2000; i++) {
+    const t = generateToken();
+    assert.equal(weakTokenReason(t), null, t);
+  }
 });
 
 test('refusal messages never quote a token', () => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { createAllowlistStore, loadAllowlistFile, type ReloadResult } from '../../src/control-plane/allowlist-store';
+import type { TokenPolicy } from '../../src/control-plane/allowlist';
+import { createAllowlistStore, loadAllowlistFile, loadAllowlistFileInSlices, type ReloadResult } from '../../src/control-plane/allowlist-store';
 
 /** A logger that keeps every line in memory, so tests can assert what was logged. */
 function memoryLogger() {
@@ -24,12 +25,12 @@ function memoryLogger() {
   return { logger, lines };
 }
 
-function setup(t: { after(fn: () => void): void }) {
+function setup(t: { after(fn: () => void): void }, tokenPolicy?: TokenPolicy) {
   const dir = mkdtempSync(join(tmpdir(), 'allowlist-store-'));
   const file = join(dir, 'proxy.properties');
   const { logger, lines } = memoryLogger();
   const results: ReloadResult[] = [];
-  const store = createAllowlistStore({ file, logger, onReload: (r) => results.push(r) });
+  const store = createAllowlistStore({ file, logger, onReload: (r) => results.push(r), ...(tokenPolicy ? { tokenPolicy } : {}) });
   t.after(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -37,8 +38,9 @@ function setup(t: { after(fn: () => void): void }) {
   return { dir, file, store, lines, results };
 }
 
-const A = 'token-alpha-1';
-const B = 'token-bravo-2';
+// Strong tokens (16+ characters, varied), so only the tests about weak tokens see warnings.
+const A = 'token-alpha-000001';
+const B = 'token-bravo-000002';
 
 test('nothing is allowed before the first load', (t) => {
   const { store } = setup(t);
@@ -53,6 +55,7 @@ test('start load, then edits apply via reload() and removed tokens are refused',
   assert.equal(r1.ok, true);
   assert.equal(r1.tokens, 2);
   assert.deepEqual(r1.problems, []);
+  assert.deepEqual(r1.warnings, []);
   assert.equal(r1.error, undefined);
   assert.equal(store.current().decide(A, 'alice'), 'allowed');
   assert.equal(store.current().decide(B, 'bob'), 'allowed');
@@ -70,10 +73,11 @@ test('start load, then edits apply via reload() and removed tokens are refused',
 });
 
 const brokenFiles: Array<{ name: string; content: string | Buffer | null; error: RegExp; lines: number[] }> = [
-  { name: 'garbage', content: 'this is not a properties file\n', error: /2 problems/, lines: [1, 1] },
+  // `this` is a weak token (a warning under warn); `is not a properties file` is not a user name (a problem).
+  { name: 'garbage', content: 'this is not a properties file\n', error: /1 problem/, lines: [1] },
   {
     name: 'one bad line among good ones',
-    content: `${A}=alice\nshort=bob\n${B}=bo b\nbad=\\uZZZZ\n`,
+    content: `${A}=alice\n=bob\n${B}=bo b\nbad=\\uZZZZ\n`,
     error: /3 problems/,
     lines: [2, 3, 4],
   },
@@ -104,6 +108,90 @@ for (const c of brokenFiles) {
     assert.equal(store.current().decide(A, 'alice'), 'allowed');
   });
 }
+
+// A file Linkis's own gateway loads: a short token, a Linkis default, a strong one.
+const LINKIS_STYLE = `# from a Linkis install\nabc=alice\n${A}=bob\nLINKIS-UNAVAILABLE-TOKEN=*\n`;
+
+test('token policy warn (the default): weak tokens work, and the reload reports each with its line', (t) => {
+  for (const policy of ['warn', undefined] as const) {
+    const { file, store, results, lines } = setup(t, policy);
+    writeFileSync(file, LINKIS_STYLE);
+    const r = store.reload('start');
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.tokens, 3);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.warnings.map((w) => w.line), [2, 4]);
+    assert.match(r.warnings[0]!.message, /^weak token: shorter than 16 characters \(3\)/);
+    assert.match(r.warnings[1]!.message, /^weak token: a well-known Linkis default/);
+    assert.deepEqual(results[0]!.warnings, r.warnings, 'onReload gets the warnings too');
+    assert.equal(store.current().decide('abc', 'alice'), 'allowed');
+    assert.equal(store.current().decide('LINKIS-UNAVAILABLE-TOKEN', 'hadoop'), 'allowed');
+    assert.equal(store.current().decide(A, 'bob'), 'allowed');
+    // The allowlist.reload line carries them (line and reason), at warn level, never the token.
+    assert.equal(lines.length, 1);
+    const logged = JSON.parse(lines[0]!);
+    assert.equal(logged.event, 'allowlist.reload');
+    assert.equal(logged.ok, true);
+    assert.equal(logged.level, 'warn');
+    assert.equal(logged.warningCount, 2);
+    assert.deepEqual(logged.warnings, r.warnings);
+    assert.match(logged.message, /2 weak tokens/);
+    assert.ok(!lines[0]!.includes('abc=') && !lines[0]!.includes('UNAVAILABLE') && !lines[0]!.includes(A), lines[0]);
+  }
+});
+
+test('token policy strict: a weak token refuses the whole file; the previous rules stay', (t) => {
+  const { file, store, lines } = setup(t, 'strict');
+  writeFileSync(file, LINKIS_STYLE);
+  const start = store.reload('start');
+  assert.equal(start.ok, false);
+  assert.equal(start.tokens, 0);
+  assert.match(start.error!, /2 problems/);
+  assert.deepEqual(start.problems.map((p) => p.line), [2, 4]);
+  assert.match(start.problems[0]!.message, /weak token: shorter than 16 characters \(3\); refused by gateway\.token\.policy=strict/);
+  assert.deepEqual(start.warnings, []);
+  assert.equal(store.current().decide(A, 'bob'), 'unknown-token', 'all or nothing: the strong token is not applied either');
+
+  writeFileSync(file, `${A}=bob\n`);
+  assert.equal(store.reload('file-change').ok, true);
+  writeFileSync(file, `${A}=bob,carol\nabc=alice\n`);
+  const refused = store.reload('file-change');
+  assert.equal(refused.ok, false);
+  assert.equal(refused.tokens, 1);
+  assert.equal(store.current().decide(A, 'carol'), 'user-not-allowed', 'the refused file changed nothing');
+  assert.equal(store.current().decide('abc', 'alice'), 'unknown-token');
+  assert.equal(JSON.parse(lines[lines.length - 1]!).ok, false);
+});
+
+test('under warn, a file with a weak token and a real problem is still refused, with both reported', (t) => {
+  const { file, store } = setup(t);
+  writeFileSync(file, `${A}=alice\n`);
+  store.reload('start');
+  writeFileSync(file, `abc=alice\n${B}=b ob\n`);
+  const r = store.reload('file-change');
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.problems.map((p) => p.line), [2]);
+  assert.deepEqual(r.warnings.map((w) => w.line), [1]);
+  assert.equal(store.current().decide(A, 'alice'), 'allowed');
+});
+
+test('loadAllowlistFile and loadAllowlistFileInSlices take the policy', async (t) => {
+  const { file } = setup(t);
+  writeFileSync(file, LINKIS_STYLE);
+  for (const load of [loadAllowlistFile, loadAllowlistFileInSlices]) {
+    const warn = await load(file);
+    assert.ok(warn.ok);
+    assert.equal(warn.allowlist.size, 3);
+    assert.equal(warn.warnings.length, 2);
+    const strict = await load(file, { tokenPolicy: 'strict' });
+    assert.equal(strict.ok, false);
+    assert.equal(strict.problems.length, 2);
+  }
+  // An unreadable file has no warnings to give.
+  const missing = loadAllowlistFile(file + '.nope', { tokenPolicy: 'strict' });
+  assert.equal(missing.ok, false);
+  assert.deepEqual(missing.warnings, []);
+});
 
 test('a failed start load leaves nothing allowed (fail closed)', (t) => {
   const { store } = setup(t);

@@ -4,17 +4,21 @@ import fc from 'fast-check';
 import { parseProperties } from '../../src/linkis/properties';
 import {
   buildAllowlist,
+  buildAllowlistInSlices,
   checkUserName,
+  weakTokenReason,
+  MIN_STRONG_TOKEN_LENGTH,
+  type TokenPolicy,
   maskToken,
   tokenFingerprint,
   USER_NAME_RULE,
   type Decision,
 } from '../../src/control-plane/allowlist';
 
-function build(text: string) {
+function build(text: string, tokenPolicy?: TokenPolicy) {
   const parsed = parseProperties(text);
   assert.deepEqual(parsed.problems, []);
-  return buildAllowlist(parsed.entries);
+  return buildAllowlist(parsed.entries, tokenPolicy ? { tokenPolicy } : undefined);
 }
 
 const T1 = 'tok-alpha-0001';
@@ -97,7 +101,7 @@ test('USER_NAME_RULE documents the rule', () => {
 // Each case: file text and the expected [line, message pattern] problems.
 const problemCases: Array<{ name: string; text: string; want: Array<[number, RegExp]> }> = [
   { name: 'empty token', text: '=alice', want: [[1, /^empty token$/]] },
-  { name: 'short token', text: '\nshort=alice', want: [[2, /token too short \(5 chars, min 8\)/]] },
+  { name: 'short token is no problem under warn (a warning)', text: '\nshort=alice', want: [] },
   { name: 'whitespace in token', text: 'abc\\ defghij=alice', want: [[1, /whitespace or a control character \(U\+0020\) at position 4/]] },
   { name: 'control char in token', text: 'abcdefgh\\u0007=alice', want: [[1, /control character \(U\+0007\)/]] },
   { name: 'zero-width char in token', text: 'abcdefgh\\u200B=alice', want: [[1, /U\+200B/]] },
@@ -122,6 +126,8 @@ const problemCases: Array<{ name: string; text: string; want: Array<[number, Reg
 for (const c of problemCases) {
   test(`buildAllowlist problem: ${c.name}`, () => {
     const { problems } = build(c.text);
+    // Under strict the same problems, plus weak-token ones; none of these cases has a strong token with a problem.
+    for (const [line] of c.want) assert.ok(build(c.text, 'strict').problems.some((p) => p.line === line), `${c.name}: line ${line} under strict`);
     assert.equal(problems.length, c.want.length, JSON.stringify(problems));
     c.want.forEach(([line, re], i) => {
       assert.equal(problems[i]!.line, line);
@@ -137,6 +143,109 @@ test('entries with problems and duplicated tokens are left out (fail closed)', (
   assert.equal(allowlist.decide('dupetoken1', 'alice'), 'unknown-token');
   assert.equal(allowlist.decide('okay-token', 'bob'), 'unknown-token');
   assert.equal(allowlist.decide('good-token', 'carol'), 'allowed');
+});
+
+// ---- weak tokens: what makes one, and what each policy does with it ----
+
+const LINKIS_DEFAULTS = ['LINKIS-UNAVAILABLE-TOKEN', 'LINKIS-AUTH', 'BML-AUTH', 'WS-AUTH', 'DSS-AUTH', 'QUALITIS-AUTH', 'VALIDATOR-AUTH', 'LINKISCLI-AUTH', 'DSM-AUTH', 'QML-AUTH', 'CLI-AUTH'];
+
+const weakCases: Array<[name: string, token: string, want: RegExp | null]> = [
+  ...LINKIS_DEFAULTS.map((t): [string, string, RegExp] => [`Linkis default ${t}`, t, /^a well-known Linkis default or example value$/]),
+  ['Linkis default, lower case', 'linkis-unavailable-token', /well-known Linkis default/],
+  ['Linkis default, mixed case (as Linkis ships dss-AUTH)', 'dss-AUTH', /well-known Linkis default/],
+  ['Linkis documentation example', 'BML-928a721518014ba4a28735ec2a0da799', /well-known Linkis default/],
+  ['a Linkis default with more after it is not that default', 'LINKIS-UNAVAILABLE-TOKEN-8f3a91c2', null],
+  ['1 character', 'x', /^shorter than 16 characters \(1\)$/],
+  ['8 characters (enough before)', 'abcdefgh', /^shorter than 16 characters \(8\)$/],
+  ['15 characters', 'abcdefghijklmno', /^shorter than 16 characters \(15\)$/],
+  ['16 characters', 'abcdefghijklmnop', null],
+  ['16 UTF-16 units but 8 characters', '\u{1F511}\u{1F512}\u{1F513}\u{1F514}\u{1F515}\u{1F516}\u{1F517}\u{1F518}', /^shorter than 16 characters \(8\)$/],
+  ['one character repeated', 'a'.repeat(40), /^only 1 distinct character \(fewer than 6\)$/],
+  ['two characters alternating', 'ab'.repeat(12), /^only 2 distinct characters \(fewer than 6\)$/],
+  ['5 distinct', 'abcde'.repeat(4), /^only 5 distinct characters/],
+  ['6 distinct', 'abcdef'.repeat(3), null],
+  ['5 distinct emoji', '\u{1F600}\u{1F601}\u{1F602}\u{1F603}\u{1F604}'.repeat(4), /^only 5 distinct characters/],
+  ['the README example', '9f2c4e1a7b3d5f60c8e2a4b6d8f01357', null],
+  ['openssl rand -hex 24', 'c0ffee0123456789abcdef0123456789abcdef0123456789', null],
+];
+
+for (const [name, token, want] of weakCases) {
+  test(`weakTokenReason: ${name} -> ${want ?? 'strong'}`, () => {
+    const reason = weakTokenReason(token);
+    if (want === null) assert.equal(reason, null);
+    else {
+      assert.ok(reason !== null, 'weak');
+      assert.match(reason, want);
+      if (token.length >= 4) assert.ok(!reason.toLowerCase().includes(token.toLowerCase()), `the reason quotes the token: ${reason}`);
+    }
+  });
+}
+
+test(`MIN_STRONG_TOKEN_LENGTH is ${MIN_STRONG_TOKEN_LENGTH}`, () => assert.equal(MIN_STRONG_TOKEN_LENGTH, 16));
+
+// [name, file, policy, want problems [line, re], want warnings [line, re], tokens in force]
+const policyCases: Array<[string, string, TokenPolicy | undefined, Array<[number, RegExp]>, Array<[number, RegExp]>, number]> = [
+  ['short token, warn: works, warned', '# c\nabc=alice\n', 'warn', [], [[2, /^weak token: shorter than 16 characters \(3\); replace it/]], 1],
+  ['short token, no policy given: as warn', 'abc=alice\n', undefined, [], [[1, /^weak token: shorter than 16/]], 1],
+  ['short token, strict: a problem', '# c\nabc=alice\n', 'strict', [[2, /^weak token: shorter than 16 characters \(3\); refused by gateway\.token\.policy=strict$/]], [], 0],
+  ['Linkis default, warn', 'LINKIS-UNAVAILABLE-TOKEN=*\n', 'warn', [], [[1, /well-known Linkis default/]], 1],
+  ['Linkis default, strict', 'LINKIS-UNAVAILABLE-TOKEN=*\n', 'strict', [[1, /well-known Linkis default.*strict/]], [], 0],
+  ['low variety, warn', `${'ab'.repeat(10)}=alice\n`, 'warn', [], [[1, /only 2 distinct characters/]], 1],
+  ['low variety, strict', `${'ab'.repeat(10)}=alice\n`, 'strict', [[1, /only 2 distinct characters/]], [], 0],
+  ['empty token: a problem under warn too', '=alice\n', 'warn', [[1, /^empty token$/]], [], 0],
+  ['whitespace in a short token: a problem under warn, and no weak warning', 'a\\ b=alice\n', 'warn', [[1, /whitespace or a control character/]], [], 0],
+  ['control character in a token: a problem under warn', `${'k'.repeat(20)}\\u0007=alice\n`, 'warn', [[1, /control character \(U\+0007\)/]], [], 0],
+  ['weak token with a bad user: the user problem, and the warning', 'abc=al ice\n', 'warn', [[1, /user #1 is an invalid user name/]], [[1, /weak token/]], 0],
+  ['weak token listed twice: duplicate problems and both warnings', 'abc=alice\nabc=bob\n', 'warn', [[1, /duplicate token \(also on line 2\)/], [2, /duplicate token \(also on line 1\)/]], [[1, /weak/], [2, /weak/]], 0],
+  ['star mixed with names still a problem under warn', 'abc=alice,*\n', 'warn', [[1, /must stand alone/]], [[1, /weak/]], 0],
+  ['strong tokens: nothing under either policy (warn)', `${T1}x9Z=alice\n9f2c4e1a7b3d5f60c8e2a4b6d8f01357=*\n`, 'warn', [], [], 2],
+  ['strong tokens: nothing under either policy (strict)', `${T1}x9Z=alice\n9f2c4e1a7b3d5f60c8e2a4b6d8f01357=*\n`, 'strict', [], [], 2],
+  ['strict refuses only the weak line (the store refuses the file)', `9f2c4e1a7b3d5f60c8e2a4b6d8f01357=*\nBML-AUTH=bob\n`, 'strict', [[2, /well-known/]], [], 1],
+];
+
+for (const [name, text, policy, wantProblems, wantWarnings, size] of policyCases) {
+  test(`token policy: ${name}`, async () => {
+    const parsed = parseProperties(text);
+    assert.deepEqual(parsed.problems, []);
+    const opts = policy ? { tokenPolicy: policy } : undefined;
+    for (const r of [buildAllowlist(parsed.entries, opts), await buildAllowlistInSlices(parsed.entries, opts ?? {})]) {
+      assert.deepEqual(r.problems.map((p) => p.line), wantProblems.map(([l]) => l), JSON.stringify(r.problems));
+      wantProblems.forEach(([, re], i) => assert.match(r.problems[i]!.message, re));
+      assert.deepEqual(r.warnings.map((w) => w.line), wantWarnings.map(([l]) => l), JSON.stringify(r.warnings));
+      wantWarnings.forEach(([, re], i) => assert.match(r.warnings[i]!.message, re));
+      assert.equal(r.allowlist.size, size);
+    }
+  });
+}
+
+test('under warn a weak token decides like any other; under strict it is not in the allowlist', () => {
+  const text = 'abc=alice\nLINKIS-UNAVAILABLE-TOKEN=*\n';
+  const warn = build(text, 'warn').allowlist;
+  assert.equal(warn.decide('abc', 'alice'), 'allowed');
+  assert.equal(warn.decide('abc', 'bob'), 'user-not-allowed');
+  assert.equal(warn.decide('LINKIS-UNAVAILABLE-TOKEN', 'hadoop'), 'allowed');
+  assert.equal(warn.decide('linkis-unavailable-token', 'hadoop'), 'unknown-token', 'the match is case-insensitive for warnings only, never for auth');
+  const strict = build(text, 'strict').allowlist;
+  assert.equal(strict.decide('abc', 'alice'), 'unknown-token');
+  assert.equal(strict.decide('LINKIS-UNAVAILABLE-TOKEN', 'hadoop'), 'unknown-token');
+});
+
+test('buildAllowlistInSlices still takes sliceMs as its second argument', async () => {
+  const parsed = parseProperties('abc=alice\n');
+  const r = await buildAllowlistInSlices(parsed.entries, 1);
+  assert.equal(r.allowlist.size, 1);
+  assert.equal(r.warnings.length, 1);
+});
+
+test('warning messages never contain the token', () => {
+  for (const token of ['S3cr3tT0k', 'LINKIS-UNAVAILABLE-TOKEN', 'Qml-Auth', 'zzzzzzzzzzzzzzzzzzzzzz', 'xyxyxyxyxyxyxyxyxyxy']) {
+    for (const policy of ['warn', 'strict'] as const) {
+      const r = build(`${token}=alice\n`, policy);
+      const messages = [...r.problems, ...r.warnings].map((p) => p.message);
+      assert.equal(messages.length, 1, `${token} ${policy}`);
+      for (const m of messages) assert.ok(!m.toLowerCase().includes(token.toLowerCase()) && !m.includes(token.slice(0, 6)), m);
+    }
+  }
 });
 
 test('problem messages never contain the token or the user-list text', () => {

@@ -78,7 +78,7 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
     },
   });
   const logger = createLogger(config.log, { stream: sink, isTTY: false });
-  const store = createAllowlistStore({ file: config.proxyUserFile, logger });
+  const store = createAllowlistStore({ file: config.proxyUserFile, logger, tokenPolicy: config.tokenPolicy });
   const first = store.reload('start');
   if (!first.ok) throw new Error(`test allowlist invalid: ${JSON.stringify(first)}`);
   const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
