@@ -1,27 +1,29 @@
 /**
- * Demo mode: when no Entrance is configured, the gateway starts two simulated Entrances in-process and
- * a proxy.properties with a freshly generated token, so the quick start runs a real job end to end
- * without a Linkis installation. Nothing here runs when `gateway.entrance.instances` is set.
+ * Demo mode: when no Entrance is configured, the gateway starts a whole simulated Linkis in-process (two
+ * Entrances, one writing 1.x execIDs and one 0.x, and a linkis-ps-publicservice over a shared job history)
+ * and a proxy.properties with a freshly generated token, so the quick start runs a real job end to end,
+ * results and logs included, without a Linkis installation. Nothing here runs when
+ * `gateway.entrance.instances` is set.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntranceInstance, GatewayConfig } from './control-plane/config';
-import { createEntranceSimulator, type EntranceSimulator } from './simulator/entrance';
+import { startSimulatedLinkis } from './simulator/linkis';
 
 export interface Demo {
   instances: EntranceInstance[];
+  /** The simulated linkis-ps-publicservice, as `gateway.publicservice.instances` would name it. */
+  publicservice: EntranceInstance[];
   proxyUserFile: string;
   token: string;
   close(): Promise<void>;
 }
 
 export async function startDemo(config: GatewayConfig): Promise<Demo> {
-  const sims: EntranceSimulator[] = [];
-  for (const [i, execIdFormat] of (['1.x', '0.x'] as const).entries()) {
-    sims.push(await createEntranceSimulator({ cryptKey: config.cryptKey, ticketCookie: config.ticketCookie, execIdFormat, taskIdStart: 1 + i * 1_000_000 }));
-  }
+  // taskIDs come from the shared job history, as from Linkis's database: one sequence for both Entrances.
+  const linkis = await startSimulatedLinkis({ cryptKey: config.cryptKey, ticketCookie: config.ticketCookie, entrances: 2 });
   const token = randomBytes(24).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'linkis-gateway-demo-'));
   const proxyUserFile = join(dir, 'proxy.properties');
@@ -32,12 +34,11 @@ export async function startDemo(config: GatewayConfig): Promise<Demo> {
     { mode: 0o600 },
   );
   return {
-    instances: sims.map((s) => ({ name: s.instance, url: s.url })),
+    instances: linkis.entrances.map((s) => ({ name: s.instance, url: s.url })),
+    publicservice: [{ name: linkis.publicservice.instance, url: linkis.publicservice.url }],
     proxyUserFile,
     token,
-    close: async () => {
-      await Promise.all(sims.map((s) => s.close()));
-    },
+    close: () => linkis.close(),
   };
 }
 
@@ -47,5 +48,10 @@ export function demoCurl(gatewayUrl: string, token: string): string {
     params: { variable: {}, configuration: {} },
     labels: { engineType: 'spark-3.2.1', userCreator: 'alice-IDE' },
   });
-  return `curl -s -H 'Proxy-User: alice' -H 'Validation-Code: ${token}' -H 'Content-Type: application/json' \\\n  -d '${body}' \\\n  ${gatewayUrl}/api/rest_j/v1/entrance/submit`;
+  return (
+    `curl -s -H 'Proxy-User: alice' -H 'Validation-Code: ${token}' -H 'Content-Type: application/json' \\\n  -d '${body}' \\\n  ${gatewayUrl}/api/rest_j/v1/entrance/submit\n\n` +
+    // Token auth, as linkis-cli and the Java SDK send it; the job history is the publicservice's.
+    `Then read its job history with token auth (use the taskID from the answer):\n\n` +
+    `curl -s -H 'Token-User: alice' -H 'Token-Code: ${token}' \\\n  ${gatewayUrl}/api/rest_j/v1/jobhistory/<taskID>/get`
+  );
 }

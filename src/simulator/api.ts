@@ -6,7 +6,9 @@
 import type { Readable } from 'node:stream';
 import { JobStore, progressOf, type SimJob } from './jobs';
 import { hugeLogBody, readLogPage } from './log';
-import { API_PREFIX, envelope, error, ok, type Answer } from './wire';
+import { execute, parseBody, submit } from './submit';
+import { resolveTaskFollowUp, TASK_ID_OPS } from './taskid';
+import { API_PREFIX, envelope, error, ok, type Answer, type ServiceIdentity } from './wire';
 
 export interface ApiSettings {
   store: JobStore;
@@ -16,6 +18,17 @@ export interface ApiSettings {
   ownerCheck: 'always' | 'kill-only';
   /** 'shortId' is Linkis exactly (see JobStore.find); 'execId' only knows ids this instance issued. */
   lookup: 'shortId' | 'execId';
+  /**
+   * How a numeric taskID in a follow-up is resolved: 'jobInstanceKey' is Linkis 1.8.0 (the gateway's header
+   * says which job it is), 'memory' looks the taskID up among this instance's own jobs (the simulator's
+   * behaviour before it had a job history).
+   */
+  taskIds: 'jobInstanceKey' | 'memory';
+  /** This Entrance's instance name and error identity. */
+  instance: string;
+  who: ServiceIdentity;
+  /** JobHistoryHelper.forceKill on the shared job history, when there is one. */
+  forceKill?: (taskID: number) => void;
 }
 
 export type ApiResult = { answer: Answer } | { stream: Readable };
@@ -27,6 +40,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   body: string;
   user: string;
+  /** The `jobInstanceKey` header, if sent. */
+  jobInstance: string | undefined;
 }
 
 const FOLLOW_UPS = new Set(['status', 'progress', 'progressWithResource', 'log', 'kill', 'killJobs', 'pause']);
@@ -53,27 +68,6 @@ function notFound(req: ApiRequest): ApiResult {
 
 function wrongMethod(req: ApiRequest, path: string): ApiResult {
   return answer(envelope(path, 1, `Request method '${req.httpMethod}' not supported`, {}, 405));
-}
-
-function parseBody(method: string, body: string): { value: Record<string, unknown> } | { fail: ApiResult } {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (e) {
-    return { fail: answer(error(method, `The request body is not valid JSON: ${(e as Error).message}`)) };
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { fail: answer(error(method, 'The request body must be a JSON object')) };
-  }
-  return { value: value as Record<string, unknown> };
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' && v.trim() !== '' ? v : null;
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** Java's Integer.parseInt, whose failure Linkis reports as the exception's text. */
@@ -115,7 +109,15 @@ export function handleApi(s: ApiSettings, req: ApiRequest): ApiResult {
   // killJobs names its jobs in the body; the id in its path is not looked at (the web console sends any).
   if (op === 'killJobs') return killJobs(s, method, req);
 
-  const job = s.store.find(id, s.lookup === 'shortId');
+  let job: SimJob | undefined;
+  let execID = id;
+  if (s.taskIds === 'jobInstanceKey' && /^[0-9]+$/.test(id) && TASK_ID_OPS.has(op)) {
+    const resolved = resolveTaskFollowUp({ op, id, method, header: req.jobInstance, query: req.query, store: s.store, instance: s.instance, who: s.who, forceKill: s.forceKill });
+    if ('answer' in resolved) return resolved;
+    ({ job, execID } = resolved);
+  } else {
+    job = s.store.find(id, s.lookup === 'shortId');
+  }
   if (!job) return answer(error(method, UNKNOWN_JOB[op](id)));
   if (job.user !== req.user && (op === 'kill' || s.ownerCheck === 'always')) {
     const verb = op === 'kill' ? 'kill' : 'view';
@@ -124,18 +126,18 @@ export function handleApi(s: ApiSettings, req: ApiRequest): ApiResult {
   }
   switch (op) {
     case 'status':
-      return answer(ok(method, 'OK', { execID: id, status: s.store.pollStatus(job, s.pollsPerState) }));
+      return answer(ok(method, 'OK', { execID, status: s.store.pollStatus(job, s.pollsPerState) }));
     case 'progress':
-      return answer(ok(method, 'OK', { execID: id, ...progressOf(job) }));
+      return answer(ok(method, 'OK', { execID, ...progressOf(job) }));
     case 'progressWithResource':
-      return answer(ok(method, 'OK', { execID: id, ...progressOf(job), yarnResource: null }));
+      return answer(ok(method, 'OK', { execID, ...progressOf(job), yarnResource: null }));
     case 'log':
-      return log(s, method, id, job, req.query);
+      return log(s, method, execID, job, req.query);
     case 'kill':
       s.store.kill(job);
-      return answer(ok(method, KILLED, { execID: id }));
+      return answer(ok(method, KILLED, { execID }));
     default: // pause: accepted and ignored, as in Linkis
-      return answer(ok(method, 'success to pause job (成功pause了job)', { execID: id }));
+      return answer(ok(method, 'success to pause job (成功pause了job)', { execID }));
   }
 }
 
@@ -149,62 +151,6 @@ function log(s: ApiSettings, method: string, id: string, job: SimJob, query: URL
   // distinctLevel=false asks for one string instead of the four levels.
   const logValue = query.get('distinctLevel') === 'false' ? page.logs[3] : page.logs;
   return answer(ok(method, 'OK', { execID: id, log: logValue, fromLine: page.nextFromLine }));
-}
-
-/** Linkis's UserCreatorLabel value is `user-creator`; the user is what precedes the first '-'. */
-function splitUserCreator(v: string | null): { user: string; creator: string } | null {
-  const dash = v ? v.indexOf('-') : -1;
-  if (!v || dash <= 0 || dash === v.length - 1) return null;
-  return { user: v.slice(0, dash), creator: v.slice(dash + 1) };
-}
-
-function submit(s: ApiSettings, method: string, body: Record<string, unknown>, user: string): ApiResult {
-  const content = obj(body.executionContent);
-  const labels = obj(body.labels);
-  const code = typeof content.code === 'string' ? content.code : null;
-  if (code === null) return answer(error(method, 'executionContent.code cannot be empty(executionContent.code不能为空)'));
-  // LabelCheckInterceptor: both labels are required, and the label's user must be the executing user.
-  const engineLabel = str(labels.engineType);
-  if (!engineLabel) return answer(error(method, 'engineTypeLabel must be need'));
-  const uc = splitUserCreator(str(labels.userCreator));
-  if (!uc) return answer(error(method, 'UserCreatorLabel must be need'));
-  if (uc.user.toLowerCase() !== user.toLowerCase()) {
-    return answer(
-      error(method, `SubmitUser : ${user} must be the same as ExecuteUser : ${user} , and user : ${uc.user} in userCreatorLabel.`),
-    );
-  }
-  const job = s.store.create({
-    user,
-    creator: uc.creator,
-    engineType: engineLabel.split('-')[0],
-    code,
-    runType: str(content.runType),
-    api: 'submit',
-    body,
-    bodyExecuteUser: str(body.executeUser),
-    bodyUserCreator: str(labels.userCreator),
-  });
-  return answer(ok(method, 'OK', { execID: job.execID, taskID: job.taskID }));
-}
-
-function execute(s: ApiSettings, method: string, body: Record<string, unknown>, user: string): ApiResult {
-  const app = str(body.executeApplicationName);
-  if (!app) return answer(error(method, 'executeApplicationName cannot be empty(executeApplicationName不能为空)'));
-  const code = typeof body.executionCode === 'string' ? body.executionCode : null;
-  if (code === null) return answer(error(method, 'executionCode cannot be empty(executionCode不能为空)'));
-  const job = s.store.create({
-    user,
-    // 0.x clients that leave requestApplicationName out were IDE sessions.
-    creator: str(body.requestApplicationName) ?? 'IDE',
-    engineType: app,
-    code,
-    runType: str(body.runType),
-    api: 'execute',
-    body,
-    bodyExecuteUser: str(body.executeUser),
-    bodyUserCreator: null,
-  });
-  return answer(ok(method, 'OK', { execID: job.execID, taskID: job.taskID }));
 }
 
 function killJobs(s: ApiSettings, method: string, req: ApiRequest): ApiResult {

@@ -5,17 +5,21 @@
  * Order of work per request, as in Linkis: record it, then (fault modes aside) SecurityFilter's cookie
  * check, then the REST handler.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { createTicketCodec } from '../linkis/ticket';
 import { handleApi, type ApiSettings } from './api';
 import { answerFault, type FaultMode } from './faults';
+import { historyRecorder } from './history-sync';
+import type { JobHistory } from './job-history';
 import { JobStore, type ExecIdFormat, type SimJob } from './jobs';
-import { API_PREFIX, envelope, firstCookie, NOT_LOGGED_IN, parseCookies, sendAnswer } from './wire';
+import { readUser, record, serve, type ReceivedRequest } from './server';
+import { JOB_INSTANCE_HEADER } from './taskid';
+import { API_PREFIX, envelope, NOT_LOGGED_IN, sendAnswer } from './wire';
 
 export type { FaultMode } from './faults';
 export type { ExecIdFormat, JobState, SimJob } from './jobs';
+export type { ReceivedRequest } from './server';
 
 export interface SimulatorOptions {
   host?: string;
@@ -43,17 +47,13 @@ export interface SimulatorOptions {
   taskIdStart?: number;
   /** Most requests kept in `received` (oldest dropped), so a long benchmark does not grow without bound; default 10000. */
   maxRecorded?: number;
-}
-
-export interface ReceivedRequest {
-  method: string;
-  /** The request target as sent, query included. */
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** The user the ticket cookie decrypts to, whatever else the request lacks. */
-  ticketUser: string | null;
-  at: number;
+  /**
+   * The simulated Linkis database shared with other Entrances and the publicservice: taskIDs come from it
+   * (taskIdStart is then unused), and the Entrance writes its jobs' rows, results and finished logs there.
+   */
+  history?: JobHistory;
+  /** See ApiSettings.taskIds; default 'jobInstanceKey' with a history (Linkis 1.8.0), else 'memory'. */
+  taskIds?: 'jobInstanceKey' | 'memory';
 }
 
 export interface EntranceSimulator {
@@ -75,8 +75,6 @@ export interface EntranceSimulator {
   close(): Promise<void>;
 }
 
-const INNER_REQUEST_COOKIE = 'dataworkcloud_inner_request';
-
 export async function createEntranceSimulator(opts: SimulatorOptions = {}): Promise<EntranceSimulator> {
   const host = opts.host ?? '127.0.0.1';
   const codec = createTicketCodec(opts.cryptKey ?? 'bdp-for-server');
@@ -90,9 +88,23 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
     requireInnerRequestCookie: opts.requireInnerRequestCookie ?? true,
   };
   let instance = opts.instance ?? '';
-  const store = new JobStore({ format, instance: () => instance, logLines: opts.logLines ?? 30, taskIdStart: opts.taskIdStart ?? 1 });
+  const history = opts.history;
+  let closed = false;
+  const store: JobStore = new JobStore({
+    format,
+    instance: () => instance,
+    logLines: opts.logLines ?? 30,
+    taskIdStart: opts.taskIdStart ?? 1,
+    allocateTaskId: history && (() => history.nextTaskId()),
+    // A jobhistory read moves a job on only while this Entrance still holds it (not after close or reset).
+    onChange:
+      history &&
+      historyRecorder(history, () => instance, (job: SimJob) => {
+        if (!closed && store.jobs.get(job.execID) === job) store.pollStatus(job, sim.pollsPerState);
+      }),
+  });
   const received: ReceivedRequest[] = [];
-  const sockets = new Set<Socket>();
+  let closeServer = async (): Promise<void> => {};
 
   const sim: EntranceSimulator = {
     host,
@@ -108,30 +120,18 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
       store.reset();
       Object.assign(sim, initial);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hung requests and keep-alive connections would hold close() open forever.
-        for (const s of sockets) s.destroy();
-      }),
+    close: () => {
+      closed = true;
+      return closeServer();
+    },
   };
-
-  function userOf(headers: IncomingHttpHeaders): { ticketUser: string | null; authorized: boolean } {
-    const cookies = parseCookies(headers);
-    const ticket = firstCookie(cookies, ticketCookie);
-    const ticketUser = ticket ? (codec.read(ticket)?.user ?? null) : null;
-    // The ticket is in no session map of this Entrance, so Linkis only takes it with the inner-request cookie.
-    const inner = firstCookie(cookies, INNER_REQUEST_COOKIE) === 'true';
-    return { ticketUser, authorized: ticketUser !== null && (inner || !sim.requireInnerRequestCookie) };
-  }
 
   function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
-    const { ticketUser, authorized } = userOf(req.headers);
-    received.push({ method: req.method ?? '', path: target, headers: req.headers, body, ticketUser, at: Date.now() });
-    if (received.length > maxRecorded) received.splice(0, received.length - maxRecorded);
+    const { ticketUser, authorized } = readUser(codec, ticketCookie, req.headers, sim.requireInnerRequestCookie);
+    record(received, maxRecorded, { method: req.method ?? '', path: target, headers: req.headers, body, ticketUser, at: Date.now() });
 
     const mode = sim.mode;
     if (answerFault(mode, res, path)) return;
@@ -151,15 +151,21 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
       hugeLogBytes: sim.hugeLogBytes,
       ownerCheck: opts.ownerCheck ?? 'always',
       lookup: opts.lookup ?? 'shortId',
+      taskIds: opts.taskIds ?? (history ? 'jobInstanceKey' : 'memory'),
+      instance,
+      who: { ip: host, port: sim.port, serviceKind: 'linkis-cg-entrance' },
+      forceKill: history && ((taskID: number) => history.forceKill(taskID)),
     };
     let result;
     try {
+      const header = req.headers[JOB_INSTANCE_HEADER];
       result = handleApi(settings, {
         httpMethod: req.method ?? 'GET',
         rest: path.slice(API_PREFIX.length),
         query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)),
         body,
         user: ticketUser!,
+        jobInstance: Array.isArray(header) ? header[0] : header,
       });
     } catch (e) {
       // Linkis's catchIt: any exception becomes a status-1 envelope.
@@ -191,22 +197,9 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
     req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
     req.on('error', () => res.destroy());
   });
-  // Node's 5 s default would race a client's pooled keep-alive sockets far sooner than a Jetty-run Entrance does.
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  if (!instance) instance = `${host}:${port}`;
-  Object.assign(sim, { port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, instance });
+  const serving = await serve(server, host, opts.port ?? 0);
+  closeServer = serving.close;
+  if (!instance) instance = `${host}:${serving.port}`;
+  Object.assign(sim, { port: serving.port, url: serving.url, instance });
   return sim;
 }

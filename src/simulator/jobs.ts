@@ -89,6 +89,10 @@ export interface JobStoreConfig {
   instance: () => string;
   logLines: number;
   taskIdStart: number;
+  /** Where taskIDs come from when a shared job history (Linkis's database) numbers them. */
+  allocateTaskId?: () => number;
+  /** Called after a job is created and after every change of its state (the job history's writer). */
+  onChange?: (job: SimJob) => void;
 }
 
 export class JobStore {
@@ -116,7 +120,7 @@ export class JobStore {
         : makeExecId0x(n.creator, n.engineType, instance, shortId);
     const job: SimJob = {
       ...n,
-      taskID: this.nextTaskId++,
+      taskID: this.cfg.allocateTaskId ? this.cfg.allocateTaskId() : this.nextTaskId++,
       execID,
       shortId,
       state: 'Inited',
@@ -127,7 +131,13 @@ export class JobStore {
     this.jobs.set(execID, job);
     this.byShortId.set(shortId, job);
     this.byTaskId.set(job.taskID, job);
+    this.cfg.onChange?.(job);
     return job;
+  }
+
+  /** The job this instance holds under a scheduler id (`jobReqId`), as EntranceServer.getJob finds it. */
+  findByShortId(shortId: string): SimJob | undefined {
+    return this.byShortId.get(shortId);
   }
 
   /**
@@ -147,17 +157,21 @@ export class JobStore {
 
   /** One status poll: answers the current state, then advances it (`pollsPerState` answers per state). */
   pollStatus(job: SimJob, pollsPerState: number): JobState {
+    const before = job.state;
     if (!COMPLETED_STATES.has(job.state)) {
       const step = pollsPerState <= 0 ? 2 : Math.min(Math.floor(job.statusPolls / pollsPerState), 2);
       job.state = step === 0 ? 'Inited' : step === 1 ? 'Running' : job.code.includes(FAIL_MARKER) ? 'Failed' : 'Succeed';
     }
     job.statusPolls++;
+    if (job.state !== before) this.cfg.onChange?.(job);
     return job.state;
   }
 
   /** A finished job keeps its final state: Linkis cannot cancel what already ended. */
   kill(job: SimJob): void {
-    if (!COMPLETED_STATES.has(job.state)) job.state = 'Cancelled';
+    if (COMPLETED_STATES.has(job.state)) return;
+    job.state = 'Cancelled';
+    this.cfg.onChange?.(job);
   }
 
   runningCount(): number {

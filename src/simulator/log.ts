@@ -9,7 +9,8 @@ import type { SimJob } from './jobs';
 
 export type LogArray = [error: string, warn: string, info: string, all: string];
 
-function timestamp(millis: number): string {
+/** `yyyy-MM-dd HH:mm:ss.SSS` in local time, the prefix WorkspaceUtil.logMatch reads a level after. */
+export function timestamp(millis: number): string {
   const d = new Date(millis);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;

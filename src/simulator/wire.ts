@@ -6,7 +6,10 @@
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
-export const API_PREFIX = '/api/rest_j/v1/entrance/';
+/** Every Linkis REST path starts with this (ServerConfiguration.BDP_SERVER_RESTFUL_URI, version v1). */
+export const REST_PREFIX = '/api/rest_j/v1/';
+
+export const API_PREFIX = `${REST_PREFIX}entrance/`;
 
 /** SecurityFilter's answer when no user can be read (linkis-module SecurityFilter.scala, release 1.8.0). */
 export const NOT_LOGGED_IN = 'You are not logged in, please login first!(您尚未登录，请先登录!)';
@@ -34,6 +37,8 @@ export function httpStatusFor(status: number): number {
 export interface Answer {
   httpStatus: number;
   body: string;
+  /** Default CONTENT_TYPE_JSON; Spring's own error pages say `application/json`. */
+  contentType?: string;
 }
 
 /** An envelope with Linkis's key order (method, status, message, data): some clients compare text. */
@@ -47,6 +52,42 @@ export function ok(method: string, message: string, data: Record<string, unknown
 
 export function error(method: string, message: string, data: Record<string, unknown> = {}): Answer {
   return envelope(method, 1, message, data);
+}
+
+/**
+ * Spring Boot's error JSON, for what fails before a Linkis handler runs (a request parameter that does not
+ * convert to its Integer/Long type): Linkis registers no handler for it, so no envelope.
+ */
+export function springBadRequest(path: string): Answer {
+  const timestamp = new Date().toISOString().replace('Z', '+00:00');
+  return { httpStatus: 400, contentType: 'application/json', body: JSON.stringify({ timestamp, status: 400, error: 'Bad Request', path }) };
+}
+
+/** LinkisException's ip, port and serviceKind: every error map (`data.errorMsg`) names the service that failed. */
+export interface ServiceIdentity {
+  ip: string;
+  port: number;
+  serviceKind: string;
+}
+
+function errorMap(code: number, desc: string, who: ServiceIdentity): Record<string, unknown> {
+  // ExceptionLevel.ERROR is 2 (linkis-common ExceptionLevel.java).
+  return { level: 2, errCode: code, desc, ip: who.ip, port: who.port, serviceKind: who.serviceKind };
+}
+
+/**
+ * linkis-module's catchIt for an exception that is not a Linkis ErrorException (an NPE, an IOException):
+ * the stray `s` is in Linkis's literal, and `rootCause` is ExceptionUtils.getRootCauseMessage, i.e.
+ * `ShortClassName: message` (an NPE without message gives `NullPointerException: `).
+ */
+export function exceptionAnswer(method: string, rootCause: string, who: ServiceIdentity): Answer {
+  const message = `operation failed(操作失败)s！the reason(原因)：${rootCause}`;
+  return error(method, message, { errorMsg: errorMap(0, message, who) });
+}
+
+/** catchIt for a Linkis ErrorException (e.g. WorkSpaceException 80010): its code and description. */
+export function errorCodeAnswer(method: string, code: number, desc: string, who: ServiceIdentity): Answer {
+  return error(method, `error code(错误码): ${code}, error message(错误信息): ${desc}.`, { errorMsg: errorMap(code, desc, who) });
 }
 
 /**
@@ -73,7 +114,7 @@ export function firstCookie(cookies: Array<[string, string]>, name: string): str
 }
 
 /** Writes a whole answer with a Content-Length; `die` sends half of it and then cuts the connection. */
-export function sendAnswer(res: ServerResponse, answer: Answer, die = false, contentType = CONTENT_TYPE_JSON): void {
+export function sendAnswer(res: ServerResponse, answer: Answer, die = false, contentType = answer.contentType ?? CONTENT_TYPE_JSON): void {
   const bytes = Buffer.from(answer.body, 'utf8');
   res.writeHead(answer.httpStatus, { 'content-type': contentType, 'content-length': bytes.length });
   if (!die) {
