@@ -105,6 +105,9 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
   });
   const received: ReceivedRequest[] = [];
   let closeServer = async (): Promise<void> => {};
+  // Made once, not per request: the Entrance stays cheap under benchmark load.
+  const who = { ip: host, port: 0, serviceKind: 'linkis-cg-entrance' };
+  const forceKill = history && ((taskID: number) => history.forceKill(taskID));
 
   const sim: EntranceSimulator = {
     host,
@@ -153,8 +156,8 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
       lookup: opts.lookup ?? 'shortId',
       taskIds: opts.taskIds ?? (history ? 'jobInstanceKey' : 'memory'),
       instance,
-      who: { ip: host, port: sim.port, serviceKind: 'linkis-cg-entrance' },
-      forceKill: history && ((taskID: number) => history.forceKill(taskID)),
+      who,
+      forceKill,
     };
     let result;
     try {
@@ -199,6 +202,7 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
   });
   const serving = await serve(server, host, opts.port ?? 0);
   closeServer = serving.close;
+  who.port = serving.port;
   if (!instance) instance = `${host}:${serving.port}`;
   Object.assign(sim, { port: serving.port, url: serving.url, instance });
   return sim;
