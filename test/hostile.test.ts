@@ -16,7 +16,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { createEntranceSimulator, type EntranceSimulator } from '../src/simulator/entrance';
+import type { EntranceSimulator } from '../src/simulator/entrance';
+import { startSimulatedLinkis } from '../src/simulator/linkis';
 import { createTicketCodec } from '../src/linkis/ticket';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, call, isEnvelope, startGateway, type TestGateway } from './support/harness';
 import { rawRequest } from './support/raw-http';
@@ -77,10 +78,17 @@ const auth: fc.Arbitrary<Auth> = fc.oneof(
         [['Proxy-User', 'alice bob'], ['Validation-Code', OTHER_TOKEN]],
         [['Proxy-User', 'alice,bob'], ['Validation-Code', TOKEN]],
         [['Proxy-User', '*'], ['Validation-Code', OTHER_TOKEN]],
-        [['Token-User', 'alice'], ['Token-Code', TOKEN]],
+        [['Token-User', 'carol'], ['Token-Code', TOKEN]],
+        [['Token-User', 'alice']],
+        [['Cookie', 'Token-User=alice']],
+        [['Cookie', 'linkis_gateway_session=v1.AAAAAAAAAAAAAAAA.BBBBBBBB.CCCCCCCCCCCCCCCCCCCCCC']],
+        [['Cookie', 'linkis_gateway_session=alice']],
       )
       .map((headers) => ({ headers, authUser: null })),
   },
+  // Linkis's token forms (linkis-cli, the Java SDK): headers, or cookies of the same names.
+  { weight: 2, arbitrary: fc.constantFrom('alice', 'bob').map((u) => ({ headers: [['Token-User', u], ['Token-Code', TOKEN]] as Array<[string, string]>, authUser: u })) },
+  { weight: 1, arbitrary: fc.constantFrom('alice', 'bob').map((u) => ({ headers: [['Cookie', `a=1; Token-User=${u}; Token-Code=${TOKEN}`]] as Array<[string, string]>, authUser: u })) },
 );
 
 const SEGMENTS = ['', '.', '..', '%2e%2e', '%2E', '.%2e', '%252F', '%2F', '%5C', '%00', '%', '%zz', '%C0%AF', '%EF%BF%BF', 'submit', 'execute', 'operation', 'metrics', 'runningtask', 'status', 'log', 'kill', 'killJobs', '__proto__', 'constructor', 'exec_id', '0', '9'.repeat(25), ';', '~', '\u00e9', '\u2028', '\ud83d\ude00', 'a'.repeat(3000)];
@@ -176,18 +184,20 @@ const bodyText: fc.Arbitrary<{ text: string; valid: boolean }> = fc.oneof(
       )
       .map((o) => ({ text: JSON.stringify(o), valid: false })),
   },
-  { weight: 1, arbitrary: fc.constantFrom(100_000, 300_000).map((n) => ({ text: JSON.stringify({ ...validSubmission('x'.repeat(n)), executeUser: 'y'.repeat(n), source: { scriptPath: 'z'.repeat(n) } }), valid: true })) },
+  { weight: 1, arbitrary: fc.constantFrom(100_000, 300_000).map((n) => ({ text: JSON.stringify({ ...validSubmission('x'.repeat(n)), params: { variable: { v: 'y'.repeat(n) } }, source: { scriptPath: 'z'.repeat(n) } }), valid: true })) },
   { weight: 2, arbitrary: fc.tuple(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.stringMatching(/^[A-Za-z]{1,8}$/)).map(([code, creator]) => ({ text: JSON.stringify(validSubmission(code, creator)), valid: true })) },
 );
 
 // --- the suite ------------------------------------------------------------------------------------
 
 test('hostile input: envelopes only, no 5xx for client mistakes, no crash, and every forwarded request acts as the authenticated user', async (t) => {
-  const sims: EntranceSimulator[] = [await createEntranceSimulator({ execIdFormat: '1.x', taskIdStart: 1 }), await createEntranceSimulator({ execIdFormat: '0.x', taskIdStart: 100_000 })];
-  t.after(async () => {
-    for (const s of sims) await s.close();
+  // A whole simulated Linkis: numeric taskIDs are looked up in its job history (as the user) like real ones.
+  const linkis = await startSimulatedLinkis({ entrances: 2 });
+  const sims: EntranceSimulator[] = linkis.entrances;
+  t.after(() => linkis.close());
+  const gw: TestGateway = await startGateway(sims, {
+    settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0', 'gateway.publicservice.instances': `${linkis.publicservice.instance}=${linkis.publicservice.url}` },
   });
-  const gw: TestGateway = await startGateway(sims, { settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0' } });
   t.after(() => gw.close());
   const port = Number(new URL(gw.url).port);
 
@@ -364,7 +374,7 @@ test('hostile input: envelopes only, no 5xx for client mistakes, no crash, and e
 
   // --- what the Entrances received --------------------------------------------------------------
   let forwarded = 0;
-  for (const sim of sims) {
+  for (const sim of [...sims, linkis.publicservice]) {
     for (const r of sim.received) {
       forwarded++;
       const rid = String(r.headers['x-request-id'] ?? '');
@@ -388,7 +398,11 @@ test('hostile input: envelopes only, no 5xx for client mistakes, no crash, and e
       else if (codec.read(tickets[0].slice(TICKET_COOKIE.length + 1))?.user !== c.authUser) violations.push(`${where}: the ticket does not decrypt to ${c.authUser}`);
       const inner = cookies.filter((p) => p.startsWith('dataworkcloud_inner_request'));
       if (inner.length !== 1 || inner[0] !== 'dataworkcloud_inner_request=true') violations.push(`${where}: inner-request cookies ${JSON.stringify(inner)}`);
-      for (const h of ['proxy-user', 'validation-code', 'token-user', 'token-code']) if (r.headers[h] !== undefined) violations.push(`${where}: header ${h} reached the Entrance`);
+      for (const h of ['proxy-user', 'validation-code', 'token-user', 'token-code', 'jobinstancekey']) {
+        // jobInstanceKey: only the gateway's own, for a taskID it looked up.
+        if (r.headers[h] !== undefined && !(h === 'jobinstancekey' && /^\{"status":/.test(String(r.headers[h])))) violations.push(`${where}: header ${h} reached the Entrance`);
+      }
+      if (cookies.some((p) => /^(token-code|token-user|linkis_gateway_session)=/i.test(p))) violations.push(`${where}: a credential cookie reached it`);
       if (/\/(submit|execute)$/.test(r.path.split('?')[0])) {
         try {
           const body = JSON.parse(r.body);
