@@ -29,6 +29,10 @@ export class CookieJar {
   has(name: string): boolean {
     return this.cookies.has(name);
   }
+  /** The same cookies in another client (a browser tab, another process holding the cookie file). */
+  copyTo(other: CookieJar): void {
+    for (const [k, v] of this.cookies) other.cookies.set(k, v);
+  }
 }
 
 export interface Call {
