@@ -159,5 +159,10 @@ describe('authentication forms', () => {
     assert.ok(!logs.includes(TOKEN), 'no token');
     assert.ok(!logs.includes(cookie.split('=')[1]!.slice(0, 40)), 'no session cookie');
     assert.ok(!logs.includes('validationCode'), 'no query string');
+    const metrics = await gw.metrics.render();
+    assert.match(metrics, /linkis_gateway_requests_total\{route="session",code="200",instance="none"\} 2/);
+    assert.match(metrics, /linkis_gateway_auth_total\{outcome="unknown-token"\} 2/);
+    const access = gw.logs.filter((l) => l.message === 'access');
+    assert.ok(access.some((l) => l.auth === 'session' && l.user === 'alice' && l.route === 'submit'), 'the access line says how the user authenticated');
   });
 });
