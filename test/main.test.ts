@@ -154,6 +154,12 @@ describe('demo mode (the quick start)', () => {
       const s = await call(`${demo.url}${ENTRANCE}/${id}/status`, { headers: asUser('alice', token) });
       assert.equal(s.body.status, 0);
       assert.ok(['Inited', 'Running', 'Succeed'].includes(s.body.data.status));
+      // The printed token-auth call reads the job history from the simulated publicservice.
+      const history = /(http:\/\/\S+\/jobhistory\/)<taskID>\/get/.exec(demo.stdout())![1];
+      assert.match(demo.stdout(), new RegExp(`-H 'Token-User: alice' -H 'Token-Code: ${token}'`));
+      const h = await call(`${history}${r.body.data.taskID}/get`, { headers: { 'token-user': 'alice', 'token-code': token } });
+      assert.equal(h.body.status, 0, h.text);
+      assert.equal(h.body.data.task.umUser, 'alice');
     } finally {
       assert.equal(await stop(demo), 0);
     }
