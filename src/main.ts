@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   logger.info('listening', { url, port, instances: config.instances.map((i) => i.name), proxyUserFile: config.proxyUserFile, tokens: first.tokens });
   if (demo) {
     process.stdout.write(
-      `\nlinkis-gateway is running at ${url} in demo mode (2 simulated Entrances).\n` +
+      `\nlinkis-gateway is running at ${url} in demo mode (a simulated Linkis: 2 Entrances and a publicservice).\n` +
         `Allowlist: ${demo.proxyUserFile} (token for alice,bob; edit it live)\n\nSubmit a job as alice:\n\n${demoCurl(url, demo.token)}\n\n` +
         `Then poll: curl -s -H 'Proxy-User: alice' -H 'Validation-Code: ${demo.token}' ${url}/api/rest_j/v1/entrance/<execID>/status\n\n`,
     );

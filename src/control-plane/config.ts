@@ -25,8 +25,14 @@ export interface GatewayConfig {
   cryptKey: string;
   ticketCookie: string;
   proxyUserFile: string;
-  upstream: { connectTimeoutMs: number; responseTimeoutMs: number; maxSockets: number };
+  /**
+   * maxSockets per Entrance for short calls, and as many again for log streams and file reads; maxPerUser
+   * and maxPerClient bound one token+user's and one client address's concurrent upstream requests (0: off).
+   */
+  upstream: { connectTimeoutMs: number; responseTimeoutMs: number; maxSockets: number; maxPerUser: number; maxPerClient: number };
   bodyLimitBytes: number;
+  /** Largest execute/submit body (also bounded by bodyLimitBytes): scanned and spliced before it is forwarded. */
+  submissionLimitBytes: number;
   ticketCacheMs: number;
   log: { level: string; format: 'json' | 'pretty' | 'auto' };
   /** Instances that take no new submissions (follow-ups still reach them). */
@@ -126,6 +132,11 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
   if (bodyLimitBytes === null || bodyLimitBytes < 1024 || bodyLimitBytes > 1024 ** 3) {
     problems.push(`gateway.request.body.limit: "${get('gateway.request.body.limit')}" is not a size between 1kb and 1gb (e.g. 512kb, 10mb)`);
   }
+  // Submissions are scanned and spliced on the data plane's thread (a few ms per 2 MB): keep them small.
+  const submissionLimitBytes = parseSize(get('gateway.submission.max.bytes'));
+  if (submissionLimitBytes === null || submissionLimitBytes < 1024 || submissionLimitBytes > 64 * 1024 ** 2) {
+    problems.push(`gateway.submission.max.bytes: "${get('gateway.submission.max.bytes')}" is not a size between 1kb and 64mb (e.g. 512kb, 2mb)`);
+  }
   const format = get('gateway.log.format');
   if (!['json', 'pretty', 'auto'].includes(format)) problems.push(`gateway.log.format: "${format}" is not one of json, pretty, auto`);
   const level = get('gateway.log.level');
@@ -156,8 +167,11 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
       connectTimeoutMs: int('gateway.upstream.connect.timeout.ms', 1, 600_000),
       responseTimeoutMs: int('gateway.upstream.response.timeout.ms', 1, 3_600_000),
       maxSockets: int('gateway.upstream.max.sockets', 1, 65_535),
+      maxPerUser: int('gateway.upstream.max.per.user', 0, 65_535),
+      maxPerClient: int('gateway.upstream.max.per.client', 0, 65_535),
     },
     bodyLimitBytes: bodyLimitBytes ?? 0,
+    submissionLimitBytes: submissionLimitBytes ?? 0,
     ticketCacheMs: int('gateway.ticket.cache.ms', 0, 3_600_000),
     log: { level, format: format as GatewayConfig['log']['format'] },
     draining,

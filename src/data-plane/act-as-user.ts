@@ -5,6 +5,14 @@ import type { Middleware } from './pipeline';
 import type { TicketCache } from './ticket-cache';
 
 /**
+ * Where a client could claim a source address. Linkis records a job's source IP from the first of these
+ * it finds (LinkisSpringUtils.getClientIP, JobHistoryHelper.getRequestIpAddr, the BML HttpRequestHelper:
+ * X-Forwarded-For, Proxy-Client-IP, WL-Proxy-Client-IP, HTTP_CLIENT_IP, HTTP_X_FORWARDED_FOR, X-Real-IP);
+ * `Forwarded` and `Via` carry the same claims for other readers. None passes: the gateway says instead.
+ */
+const CLIENT_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'proxy-client-ip', 'wl-proxy-client-ip', 'http_client_ip', 'http_x_forwarded_for', 'via'] as const;
+
+/**
  * Removes every identity the client sent and adds the ticket of the authenticated user (and, for a taskID,
  * the `jobInstanceKey` the gateway looked up).
  */
@@ -13,6 +21,10 @@ export function actAsUser(tickets: TicketCache, ticketCookie: string): Middlewar
     const ctx = contextOf(req);
     const h = req.headers;
     for (const name of IDENTITY_HEADERS) delete h[name];
+    for (const name of CLIENT_ADDRESS_HEADERS) delete h[name];
+    // The address the gateway trusts (the socket's, or a trusted proxy's X-Forwarded-For: gateway.trust.proxy).
+    const address = ctx.clientAddress ?? req.socket.remoteAddress;
+    if (address) h['x-forwarded-for'] = address;
     h.cookie = forwardedCookieHeader(h.cookie, ticketCookie, tickets.ticketFor(ctx.user!));
     h['x-request-id'] = ctx.id;
     if (ctx.jobInstanceKey) h[JOB_INSTANCE_HEADER] = ctx.jobInstanceKey;

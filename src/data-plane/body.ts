@@ -3,42 +3,61 @@
  * other POSTs (small control calls such as killJobs). Too large or broken: an envelope error, and the
  * Entrance is never contacted. GET bodies are not read; they stream through untouched.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { DEFAULTS } from '../control-plane/config-keys';
+import { parseSize } from '../control-plane/config-values';
 import { GatewayError } from '../linkis/errors';
 import { contextOf, timedOut } from './context';
 import { rewriteSubmissionBody } from '../linkis/identity';
 import type { Middleware } from './pipeline';
 
-export function createBodyReader(limitBytes: number): Middleware {
+/** `gateway.submission.max.bytes` when the caller passes none. */
+export const DEFAULT_SUBMISSION_LIMIT_BYTES = parseSize(DEFAULTS['gateway.submission.max.bytes']!)!;
+
+/**
+ * `limitBytes` bounds every body; a submission is bounded by the smaller of it and `submissionLimitBytes`
+ * (Linkis submissions are kilobytes; what the gateway must scan and splice stays small).
+ */
+export function createBodyReader(limitBytes: number, submissionLimitBytes = DEFAULT_SUBMISSION_LIMIT_BYTES): Middleware {
+  const submissionLimit = Math.min(limitBytes, submissionLimitBytes);
   return (req, _res, next) => {
     const ctx = contextOf(req);
     const route = ctx.route;
     if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const limit = route?.type === 'submit' ? submissionLimit : limitBytes;
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > limitBytes) return next(tooLarge(limitBytes));
-    readLimited(req, limitBytes, (err, raw) => {
+    if (declared !== undefined && Number(declared) > limit) return next(tooLarge(limit));
+    readLimited(req, limit, (err, raw) => {
       if (err) return next(err);
       if (route?.type !== 'submit') {
         ctx.body = raw;
         return next();
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw!.toString('utf8'));
-      } catch (e) {
-        return next(new GatewayError('BODY_MALFORMED', (e as Error).message));
-      }
-      const rewritten = rewriteSubmissionBody(parsed, ctx.user!);
-      if (!rewritten.ok) return next(new GatewayError(rewritten.otherUser !== undefined ? 'EXECUTE_USER_MISMATCH' : 'BODY_INVALID', rewritten.reason));
-      try {
-        ctx.body = Buffer.from(JSON.stringify(rewritten.body));
-      } catch {
-        // JSON.parse accepts nesting that JSON.stringify (recursive) cannot write back: a client error, not a crash.
-        return next(new GatewayError('BODY_INVALID', 'the body is nested too deeply'));
-      }
+      // Read whole first (bounded), so a refusal never leaves a body unread on a keep-alive connection.
+      const unsupported = encodingProblem(req.headers);
+      if (unsupported) return next(new GatewayError('BODY_ENCODING_UNSUPPORTED', unsupported));
+      // Only the identity fields change; every other byte is forwarded as the client sent it.
+      const rewritten = rewriteSubmissionBody(raw!, ctx.user!);
+      if (!rewritten.ok) return next(new GatewayError(rewritten.code, rewritten.reason));
+      ctx.body = rewritten.body;
       next();
     });
   };
+}
+
+/**
+ * The gateway edits a submission's bytes as UTF-8 JSON, and the forwarded headers must describe the
+ * forwarded body: a compressed body, or one declared in another charset, cannot be edited and forwarded
+ * exactly, so it is refused with a reason rather than passed on with headers that no longer match it.
+ */
+function encodingProblem(headers: IncomingHttpHeaders): string | undefined {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') return `Content-Encoding "${encoding.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" is not supported; send the body uncompressed`;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return `charset "${charset.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" is not supported; send the submission as UTF-8 (Content-Type: application/json;charset=UTF-8)`;
+  }
+  return undefined;
 }
 
 // The rest of the body stays unread; the error answer closes the connection (see gateway.ts).

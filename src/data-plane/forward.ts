@@ -1,21 +1,28 @@
 /**
- * Forwarding to an Entrance over a keep-alive agent, with `http.request` directly. The gateway handles
+ * Forwarding to an Entrance over keep-alive agents, with `http.request` directly. The gateway handles
  * every answer itself: envelopes stream through unbuffered, foreign error answers become envelopes, and
  * socket failures are classified into the error catalogue. A submission whose connection was refused or
  * never opened (no byte reached any Entrance) fails over to the next instance; nothing else is ever
  * retried, so a job cannot run twice and a follow-up never reaches another instance.
+ *
+ * Two socket pools per instance, each of `maxSockets`: log streams and file reads last as long as their
+ * reader takes, so they get a pool of their own and short calls (status, progress, kill, submissions, job
+ * history) always find a socket. A socket is taken from the pool's budget before the request starts: a
+ * full pool is a fast 503 envelope with Retry-After (a submission tries the next instance first), never a
+ * queue inside the http.Agent.
  *
  * Why not http-proxy-middleware here: measured on these machines (bench/), it adds 20-25 µs of CPU per
  * request over a plain `http.request` (per-request option copies, url.parse, event plumbing), about half
  * of the whole budget the gateway has over a bare Node pipe. The gateway needs none of its features:
  * the target comes from the execID, the path is never rewritten, and answers are handled by hand.
  */
-import { Agent, request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { GatewayError, classifyUpstreamError } from '../linkis/errors';
 import { contextOf } from './context';
 import type { Middleware, Next } from './pipeline';
 import type { UpstreamRegistry } from '../control-plane/upstreams';
 import { streamUpstreamAnswer } from './upstream-answer';
+import { createUpstreamPools, RETRY_AFTER_SECONDS, type UpstreamPool } from './fair-share';
 
 export interface EntranceProxyOptions {
   /** The Entrances; a request that chose its upstream from another pool names it in `ctx.registry`. */
@@ -36,7 +43,7 @@ export interface EntranceProxy {
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect'];
 
 export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: Math.min(opts.maxSockets, 64), scheduling: 'lifo' });
+  const pools = createUpstreamPools(opts.maxSockets);
   // Parsed once per instance, not per request.
   const targets = new Map<string, { host: string; hostname: string; port: number }>();
   const targetOf = (url: string) => {
@@ -60,7 +67,17 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
     if (body) headers['content-length'] = body.length;
     // A GET's body is not forwarded: a Content-Length left in place would make the Entrance wait for it.
     else if (!pipeBody) delete headers['content-length'];
-    const proxyReq = request({ agent, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers });
+    const p = pools.forRoute(ctx.route);
+    if (!p.budget.take(upstream.name)) return poolFull(req, res, next, p);
+    let proxyReq: ClientRequest;
+    try {
+      proxyReq = request({ agent: p.agent, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers });
+    } catch (err) {
+      p.budget.give(upstream.name); // e.g. a header value Node refuses: no request, no socket
+      throw err;
+    }
+    // 'close' comes before the socket goes back to the Agent, so the budget never undercounts.
+    proxyReq.once('close', () => p.budget.give(upstream.name));
     watchUpstreamRequest(proxyReq, res, upstream, opts);
     proxyReq.once('response', (proxyRes) => {
       ctx.upstreamStatus = proxyRes.statusCode;
@@ -71,6 +88,23 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
     if (body) proxyReq.end(body);
     else if (pipeBody) req.pipe(proxyReq);
     else proxyReq.end();
+  }
+
+  /** Every socket of this pool to the instance is busy: another instance for a movable call, else a fast 503. */
+  function poolFull(req: IncomingMessage, res: ServerResponse, next: Next, p: UpstreamPool): void {
+    const ctx = contextOf(req);
+    const upstream = ctx.upstream!;
+    const registry = ctx.registry ?? opts.registry;
+    if (ctx.route?.type === 'submit' || ctx.route?.type === 'publicservice') {
+      (ctx.attempted ??= new Set()).add(upstream.name);
+      const nextUpstream = registry.pick(ctx.attempted);
+      if (nextUpstream) {
+        ctx.upstream = nextUpstream;
+        return send(req, res, next);
+      }
+    }
+    res.setHeader('retry-after', RETRY_AFTER_SECONDS);
+    next(new GatewayError('UPSTREAM_BUSY', `${upstream.name}: all ${p.budget.max} ${p.what} are in use (gateway.upstream.max.sockets)`));
   }
 
   function onUpstreamError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse, next: Next): void {
@@ -104,7 +138,7 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
 
   return {
     forward: send,
-    close: () => agent.destroy(),
+    close: () => pools.close(),
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
-import { createResilientRedisStore } from './redis-store';
+import { boundedCommands, createResilientRedisStore, withDeadline } from './redis-store';
 import { createClient } from 'redis';
 import type { Logger } from 'winston';
 import proxyAddr from 'proxy-addr';
@@ -43,9 +43,11 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
   // Explicit trust: with none configured the socket address is used and X-Forwarded-For is ignored,
   // so a forged header cannot make a client look like someone else.
   const trust = proxyAddr.compile(opts.trustProxy);
-  // No offline queue and a per-command timeout: while Redis is down or stuck a count fails fast, so
-  // passOnStoreError lets the request through instead of holding it until Redis is back.
+  // No offline queue, and every command raced by a timer of our own (node-redis's command timeout does not
+  // cover a command already written to a hung Redis): while Redis is down or stuck a count fails within
+  // STORE_TIMEOUT_MS, so passOnStoreError lets the request through instead of holding it until Redis is back.
   const redis = opts.redisUrl ? createClient({ url: opts.redisUrl, disableOfflineQueue: true }) : undefined;
+  const commands = redis ? boundedCommands((...args: string[]) => redis.sendCommand(args), STORE_TIMEOUT_MS) : undefined;
   if (redis) {
     redis.on('error', (err: Error) => deps.logger.warn('rate limit store error', { event: 'ratelimit.store', error: err.message }));
     // Start without Redis if it does not answer soon: while it is away requests pass unlimited (logged),
@@ -66,7 +68,7 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
   }
   const memoryStores: MemoryStore[] = [];
   const store = (prefix: string): Store => {
-    if (redis) return createResilientRedisStore(prefix, (...args: string[]) => redis.sendCommand(args, { timeout: STORE_TIMEOUT_MS }));
+    if (commands) return createResilientRedisStore(prefix, commands, STORE_TIMEOUT_MS);
     const memory = new MemoryStore();
     memoryStores.push(memory);
     return memory;
@@ -121,8 +123,9 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
     }),
     async close() {
       for (const m of memoryStores) m.shutdown();
-      // QUIT needs a live connection: while Redis is down, drop the client rather than wait for it forever.
-      if (redis?.isReady) await redis.quit().catch(() => undefined);
+      commands?.close();
+      // QUIT needs a live connection, and a hung Redis never answers it: bounded like every other command.
+      if (redis?.isReady) await withDeadline(redis.quit(), STORE_TIMEOUT_MS, 'Redis').catch(() => undefined);
       if (redis?.isOpen) redis.destroy();
     },
   };

@@ -29,7 +29,15 @@ function isIdentityCookie(name: string, ticketCookie: string): boolean {
 }
 
 /**
- * The Cookie header to forward: the client's other cookies, then the minted ticket and the inner flag.
+ * RFC 6265 cookie-name: an RFC 2616 token (no separators, quotes, backslashes, spaces or controls). A name
+ * outside it (`"linkis_user_session_tick\\et_id_v1"`) is read differently by different containers: some
+ * unquote or unescape it into a ticket name, so it is dropped rather than judged by what it might become.
+ */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The Cookie header to forward: the minted ticket and the inner flag FIRST (a container that takes the first
+ * cookie of a name can only see the gateway's), then the client's other cookies whose names are tokens.
  * Not the `cookie` package: its parse returns one value per name, while the client's other cookies must
  * pass byte for byte (duplicates and order kept) and comma-joined pairs must be seen, not decoded.
  */
@@ -43,44 +51,18 @@ export function forwardedCookieHeader(clientCookie: string | string[] | undefine
     if (!pair) continue;
     const eq = pair.indexOf('=');
     const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-    // RFC 2965-style parsers also split on ',': "a=x, <ticket>=forged" must not smuggle a ticket through.
-    const smuggled = pair.includes(',') && pair.split(',').some((p) => isIdentityCookie(p.split('=')[0].trim(), ticketCookie));
-    if (!smuggled && !isIdentityCookie(name, ticketCookie)) kept.push(pair);
+    if (!COOKIE_NAME.test(name)) continue;
+    if (isIdentityCookie(name, ticketCookie)) continue;
+    // RFC 2965-style parsers also split on ',': "a=x, <ticket>=forged" must not smuggle a ticket through,
+    // nor a name such a parser would unquote into one.
+    const smuggled = pair.includes(',') && pair.split(',').slice(1).some((p) => {
+      const inner = p.split('=')[0]!.trim();
+      return !COOKIE_NAME.test(inner) || isIdentityCookie(inner, ticketCookie);
+    });
+    if (!smuggled) kept.push(pair);
   }
-  return kept.length ? `${kept.join('; ')}; ${own}` : own;
+  return kept.length ? `${own}; ${kept.join('; ')}` : own;
 }
 
-export type SubmissionRewrite = { ok: true; body: Record<string, unknown> } | { ok: false; reason: string; otherUser?: string };
-
-/**
- * Makes an execute/submit body agree with the authenticated user: `executeUser` is set to the user (and
- * the older `submitUser`/`umUser` when present), and the user part of `labels.userCreator` is replaced
- * while the creator is kept. An `executeUser` naming someone else is refused rather than rewritten: it is
- * how linkis-cli's `-proxyUser` asks to run as another user, and a job must never run silently as
- * someone other than who was asked for. A body that is not a JSON object cannot be a submission.
- */
-export function rewriteSubmissionBody(body: unknown, user: string): SubmissionRewrite {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, reason: 'the body must be a JSON object' };
-  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-  const asked = out.executeUser;
-  if (asked !== undefined && asked !== null && asked !== '' && asked !== user) {
-    if (typeof asked !== 'string') return { ok: false, reason: '"executeUser" must be a string' };
-    return { ok: false, otherUser: asked, reason: `executeUser "${asked.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)}" is not "${user}"; authenticate as that user instead (Token-User / Proxy-User / login)` };
-  }
-  out.executeUser = user;
-  for (const field of ['submitUser', 'umUser']) if (field in out) out[field] = user;
-  if ('labels' in out && out.labels !== undefined && out.labels !== null) {
-    if (typeof out.labels !== 'object' || Array.isArray(out.labels)) return { ok: false, reason: '"labels" must be an object' };
-    const labels: Record<string, unknown> = { ...(out.labels as Record<string, unknown>) };
-    if ('userCreator' in labels) {
-      const uc = labels.userCreator;
-      if (typeof uc !== 'string') return { ok: false, reason: '"labels.userCreator" must be a string "user-creator"' };
-      // Creators are application names without '-'; user names may contain one, so split at the last.
-      const dash = uc.lastIndexOf('-');
-      if (dash === -1 || dash === uc.length - 1) return { ok: false, reason: '"labels.userCreator" must look like "user-creator"' };
-      labels.userCreator = `${user}-${uc.slice(dash + 1)}`;
-    }
-    out.labels = labels;
-  }
-  return { ok: true, body: out };
-}
+// The submission rewrite lives beside its JSON scanner; it is part of the same identity policy.
+export { rewriteSubmissionBody, SUBMISSION_LIMITS, type SubmissionRewrite } from './submission';

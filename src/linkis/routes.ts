@@ -60,6 +60,22 @@ function hasBadSegment(segments: string[]): boolean {
 }
 
 /**
+ * Path parameters (`;x`) and backslashes, raw or percent-encoded: servlet containers strip `;params` before
+ * normalising (`operation/..;/submit` becomes `/entrance/submit`) and some treat `\` as `/`, so the path a
+ * container routes would not be the one the gateway classified. No Linkis path or execID contains either.
+ */
+const PATH_TRICK = /;|\\|%3b|%5c/i;
+const PATH_TRICK_DETAIL = '";" and "\\" are not allowed in the path';
+
+/**
+ * The Entrance's `operation/...` calls (EntranceMetricRestfulApi, EntranceLabelRestfulApi,
+ * EntranceConsumerRestfulApi, 1.8.0) that only read. `label/markoffline` and `label/backonline` take an
+ * Entrance out of service without any admin check in Linkis, and `label/update` and `consumer/kill` change
+ * it: they belong to the operator on the Entrance itself, never to a user through the gateway.
+ */
+const OPERATIONS: ReadonlySet<string> = new Set(['metrics/runningtask', 'metrics/taskinfo', 'label/isOnline', 'consumer/info']);
+
+/**
  * Every Linkis call the data plane serves. `url` is the raw request target (path and query). Linkis's
  * clients use GET and POST only; any other method is refused before it can reach a service (a servlet
  * container answers TRACE by echoing the request, cookies included).
@@ -71,6 +87,7 @@ export function classifyRequest(method: string, url: string): Route {
   if (!path.startsWith(API_PREFIX)) return { type: 'reject', path, code: 'NOT_FOUND' };
   const segments = path.slice(API_PREFIX.length).split('/');
   if (hasBadSegment(segments)) return { type: 'reject', path, code: 'BAD_PATH', detail: 'empty or dot segments are not allowed' };
+  if (PATH_TRICK.test(path)) return { type: 'reject', path, code: 'BAD_PATH', detail: PATH_TRICK_DETAIL };
   if (path.startsWith(USER_PREFIX)) {
     const action = segments[1]!;
     if (segments.length !== 2 || !SESSION_ACTIONS.has(action)) return { type: 'reject', path, code: 'NOT_FOUND', detail: 'the gateway serves user/login, user/proxy and user/logout' };
@@ -93,12 +110,16 @@ export function classifyEntranceRequest(method: string, url: string): Route {
   if (hasBadSegment(segments)) {
     return { type: 'reject', path, code: 'BAD_PATH', detail: 'empty or dot segments are not allowed' };
   }
+  if (PATH_TRICK.test(path)) return { type: 'reject', path, code: 'BAD_PATH', detail: PATH_TRICK_DETAIL };
   if (method !== 'GET' && method !== 'POST') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: 'Entrance calls take GET or POST' };
   if (segments.length === 1 && (segments[0] === 'execute' || segments[0] === 'submit')) {
     if (method !== 'POST') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: `${segments[0]} takes POST` };
     return { type: 'submit', kind: 'submit', path, action: segments[0] };
   }
   if (segments[0] === 'operation') {
+    const operation = segments.slice(1).join('/');
+    if (!OPERATIONS.has(operation)) return { type: 'reject', path, code: 'NOT_FOUND', detail: `the gateway serves operation/${[...OPERATIONS].join(', operation/')}` };
+    if (method !== 'GET') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: `operation/${operation} takes GET` };
     const instance = q === -1 ? null : new URLSearchParams(url.slice(q + 1)).get('instance');
     if (!instance) return { type: 'reject', path, code: 'INSTANCE_PARAM_MISSING' };
     if (!isInstanceName(instance)) return { type: 'reject', path, code: 'INSTANCE_PARAM_MISSING', detail: `"${printable(instance)}" is not host:port` };

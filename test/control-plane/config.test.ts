@@ -28,8 +28,9 @@ test('defaults', () => {
     cryptKey: 'bdp-for-server',
     ticketCookie: 'linkis_user_session_ticket_id_v1',
     proxyUserFile: `${DIR}/proxy.properties`,
-    upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 60000, maxSockets: 256 },
+    upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 60000, maxSockets: 256, maxPerUser: 64, maxPerClient: 128 },
     bodyLimitBytes: 10 * 1024 * 1024,
+    submissionLimitBytes: 2 * 1024 * 1024,
     ticketCacheMs: 60000,
     log: { level: 'info', format: 'auto' },
     draining: [],
@@ -60,7 +61,10 @@ test('every value is read, trimmed', () => {
       'gateway.upstream.connect.timeout.ms': '1',
       'gateway.upstream.response.timeout.ms': '3600000',
       'gateway.upstream.max.sockets': '65535',
+      'gateway.upstream.max.per.user': ' 0',
+      'gateway.upstream.max.per.client': '7 ',
       'gateway.request.body.limit': '512kb',
+      'gateway.submission.max.bytes': ' 64kb ',
       'gateway.ticket.cache.ms': '0',
       'gateway.log.level': 'debug',
       'gateway.log.format': 'json',
@@ -79,8 +83,9 @@ test('every value is read, trimmed', () => {
   assert.equal(c.cryptKey, 'secret-key');
   assert.equal(c.ticketCookie, 'bdp-user-ticket-id');
   assert.equal(c.proxyUserFile, `${DIR}/sub/proxy.properties`);
-  assert.deepEqual(c.upstream, { connectTimeoutMs: 1, responseTimeoutMs: 3600000, maxSockets: 65535 });
+  assert.deepEqual(c.upstream, { connectTimeoutMs: 1, responseTimeoutMs: 3600000, maxSockets: 65535, maxPerUser: 0, maxPerClient: 7 });
   assert.equal(c.bodyLimitBytes, 512 * 1024);
+  assert.equal(c.submissionLimitBytes, 64 * 1024);
   assert.equal(c.ticketCacheMs, 0);
   assert.deepEqual(c.log, { level: 'debug', format: 'json' });
 });
@@ -115,6 +120,9 @@ test('every bad value names its key and the file', () => {
     ['gateway.upstream.response.timeout.ms', '1.5'],
     ['gateway.upstream.response.timeout.ms', 'Infinity'],
     ['gateway.upstream.max.sockets', '0'],
+    ['gateway.upstream.max.per.user', '-1'],
+    ['gateway.upstream.max.per.user', '65536'],
+    ['gateway.upstream.max.per.client', 'many'],
     ['gateway.ticket.cache.ms', '-1'],
     ['gateway.ticket.cache.ms', '1e3'],
     [I, 'host', /"host" is not host:port/],
@@ -140,6 +148,10 @@ test('every bad value names its key and the file', () => {
     ['gateway.request.body.limit', '2gb', /between 1kb and 1gb/],
     ['gateway.request.body.limit', '-1mb', /between 1kb and 1gb/],
     ['gateway.request.body.limit', '1.5mb', /between 1kb and 1gb/],
+    ['gateway.submission.max.bytes', 'abc', /between 1kb and 64mb/],
+    ['gateway.submission.max.bytes', '1023', /between 1kb and 64mb/],
+    ['gateway.submission.max.bytes', '65mb', /between 1kb and 64mb/],
+    ['gateway.submission.max.bytes', '', /between 1kb and 64mb/],
     ['gateway.log.level', 'trace', /not one of error, warn, info, debug/],
     ['gateway.log.level', 'INFO', /not one of/],
     ['gateway.log.format', 'xml', /not one of json, pretty, auto/],
