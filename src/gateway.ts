@@ -94,7 +94,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }),
       rateLimits.perUser, //                       6. per token and effective user
       refuseUnroutable({ prefixes: config.publicservice.prefixes, configured: deps.publicservice.all().length > 0 }), // 7. bad ids, paths, prefixes
-      createBodyReader(config.bodyLimitBytes), //  8. bounded body; submissions made to name the user only
+      createBodyReader(config.bodyLimitBytes, config.submissionLimitBytes), // 8. bounded; submissions checked, name the user only
       locateTask(locator), //                      9. a taskID: its instance and jobInstanceKey from the job history
       actAsUser(tickets, config.ticketCookie), //  10. strip client identity, add the user's ticket cookie
       selectUpstream(registry, deps.publicservice, locator), // 11. the job's own instance, or a balancer

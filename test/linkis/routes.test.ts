@@ -70,6 +70,35 @@ const cases: Array<[method: string, url: string, want: Want]> = [
   ['GET', `${P}operation/metrics/runningtask?instance=localhost:70000`, { type: 'reject', code: 'INSTANCE_PARAM_MISSING' }],
   ['GET', `${P}operation/metrics/runningtask?instance=http://evil:80/`, { type: 'reject', code: 'INSTANCE_PARAM_MISSING' }],
   ['GET', `${P}operation/metrics/runningtask?instance=a%20b:1`, { type: 'reject', code: 'INSTANCE_PARAM_MISSING' }],
+  // Only the read-only operation/ calls, by GET; markoffline/backonline have no admin check in Linkis.
+  ['GET', `${P}operation/metrics/taskinfo?instance=h:1`, { type: 'operation', instance: 'h:1' }],
+  ['GET', `${P}operation/label/isOnline?instance=h:1`, { type: 'operation', instance: 'h:1' }],
+  ['GET', `${P}operation/consumer/info?instance=h:1`, { type: 'operation', instance: 'h:1' }],
+  ['GET', `${P}operation/label/markoffline?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/label/backonline?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['POST', `${P}operation/label/update?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/consumer/kill?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/submit?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/metrics?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/metrics/runningtask/x?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/Metrics/runningtask?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['GET', `${P}operation/%6detrics/runningtask?instance=h:1`, { type: 'reject', code: 'NOT_FOUND' }],
+  ['POST', `${P}operation/metrics/runningtask?instance=h:1`, { type: 'reject', code: 'METHOD_NOT_ALLOWED' }],
+
+  // Path parameters and backslashes: containers strip ";params" before normalising.
+  ['POST', `${P}operation/..;/submit?instance=h:1`, { type: 'reject', code: 'BAD_PATH' }],
+  ['POST', `${P}operation/.;/submit?instance=h:1`, { type: 'reject', code: 'BAD_PATH' }],
+  ['GET', `${P}operation/metrics/runningtask;x=1?instance=h:1`, { type: 'reject', code: 'BAD_PATH' }],
+  ['POST', `${P}submit;jsessionid=1`, { type: 'reject', code: 'BAD_PATH' }],
+  ['POST', `${P}submit%3B`, { type: 'reject', code: 'BAD_PATH' }],
+  ['GET', `${P}${ID1};/status`, { type: 'reject', code: 'BAD_PATH' }],
+  ['GET', `${P}${ID1}/status;`, { type: 'reject', code: 'BAD_PATH' }],
+  ['GET', `${P}${ID1}%3b/status`, { type: 'reject', code: 'BAD_PATH' }],
+  ['GET', `${P}${ID1}\\..\\status`, { type: 'reject', code: 'BAD_PATH' }],
+  ['GET', `${P}${ID1}%5C/status`, { type: 'reject', code: 'BAD_PATH' }],
+  // A ';' in the query is the query's business.
+  ['GET', `${P}${ID1}/status?a=1;b=2`, { type: 'followup', kind: 'status' }],
 
   // Empty and dot segments.
   ['GET', `${P}${ID1}//status`, { type: 'reject', code: 'BAD_PATH' }],
@@ -146,7 +175,7 @@ test('a malformed execID is refused with the parser\'s reason as detail', () => 
 });
 
 test('client input echoed in a detail is printable and bounded', () => {
-  const r = classifyEntranceRequest('GET', `${P}operation/x?instance=${encodeURIComponent('\u0000\n' + 'x'.repeat(200))}`);
+  const r = classifyEntranceRequest('GET', `${P}operation/metrics/runningtask?instance=${encodeURIComponent('\u0000\n' + 'x'.repeat(200))}`);
   assert.equal(r.type, 'reject');
   assert.ok(r.type === 'reject' && r.detail !== undefined);
   if (r.type === 'reject' && r.detail) {
