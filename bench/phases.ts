@@ -123,7 +123,7 @@ export async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
   const [execSmall, execBig] = [await submitJob(small), await submitJob(big)];
   // Room for every slow client's stream at once (the default pool of 256 would queue the rest).
   const gw = await startGateway(
-    { name: 'gateway-mem', instances: [small, big].map((s) => ({ name: s.instance, url: s.url })), settings: { 'gateway.upstream.max.sockets': String(slowClients + 100) } },
+    { name: 'gateway-mem', instances: [small, big].map((s) => ({ name: s.instance, url: s.url })), settings: { 'gateway.upstream.max.sockets': String(slowClients + 100), 'gateway.upstream.max.per.user': '0', 'gateway.upstream.max.per.client': '0' } },
     join(ctx.dir, 'gateway-mem'),
   );
   const logUrl = (execId: string) => gw.url + logMix(execId).path;

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express from 'express';
 import type { Logger } from 'winston';
 import type { AccessLog } from './ops/access-log';
@@ -28,6 +29,7 @@ import type { GatewayMetrics } from './ops/metrics';
 import { registerHealthRoutes } from './ops/ops-routes';
 import { compose } from './data-plane/pipeline';
 import { createEntranceProxy } from './data-plane/forward';
+import { createFairShare } from './data-plane/fair-share';
 import type { RateLimits } from './data-plane/rate-limit';
 import { API_PREFIX } from './linkis/routes';
 import { helmetHeaders } from './data-plane/security-headers';
@@ -57,6 +59,8 @@ export interface Gateway {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The `clientError` listener: requests Node could not parse still get an envelope. */
   onClientError(err: NodeJS.ErrnoException, socket: Socket): void;
+  /** The `connect` listener: CONNECT gets a 405 envelope (without one, Node closes the connection silently). */
+  onConnect(req: IncomingMessage, socket: Duplex): void;
   /** The `checkExpectation` listener: an `Expect` other than 100-continue gets an envelope, not Node's bare 417. */
   onCheckExpectation(req: IncomingMessage, res: ServerResponse): void;
   /** What /ready reports; also for the admin listener. */
@@ -98,7 +102,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       locateTask(locator), //                      9. a taskID: its instance and jobInstanceKey from the job history
       actAsUser(tickets, config.ticketCookie), //  10. strip client identity, add the user's ticket cookie
       selectUpstream(registry, deps.publicservice, locator), // 11. the job's own instance, or a balancer
-      proxy.forward, //                            12. over a keep-alive agent; answers checked and streamed
+      createFairShare(config.upstream), //         12. in-flight upstream requests per token+user and per client: past the bound a fast 429
+      proxy.forward, //                            13. over keep-alive pools (streams apart); answers checked and streamed
     ],
     onError,
   );
@@ -127,8 +132,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sendEnvelope(res, err.http, errorEnvelope(req.path, err, id), { 'x-request-id': id });
   });
 
+  // A client's request id that is one of the configured tokens is not used (see requestIdFrom).
+  const isToken = (value: string) => deps.allowlist().decide(value, '') !== 'unknown-token';
+
   return {
     handle(req, res) {
+      const ctx = contextOf(req, isToken);
+      // HTTP/1.1 requires Host (RFC 9112 §3.2); the listener lets such requests through (requireHostHeader:
+      // false) so that they get an envelope here instead of Node's bare 400.
+      if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+        const err = new GatewayError('BAD_HEADER', 'the Host header is missing');
+        return sendEnvelope(res, err.http, errorEnvelope((req.url ?? '/').split('?')[0], err, ctx.id), { ...security, 'x-request-id': ctx.id, connection: 'close' });
+      }
       if (req.url?.startsWith(API_PREFIX)) dataPlane(req, res);
       else controlPlane(req, res);
     },
@@ -143,6 +158,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
             : [400, 'Bad Request', 'the request could not be parsed as HTTP (e.g. a CR or LF inside a header)'];
       const body = errorEnvelope('/', new GatewayError(status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_HEADER', detail));
       socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    },
+    onConnect(req, socket) {
+      // Node hands the socket over without its error listener: a client reset must not become uncaught.
+      socket.on('error', () => socket.destroy());
+      const id = contextOf(req, isToken).id;
+      const body = errorEnvelope('/', new GatewayError('METHOD_NOT_ALLOWED', 'CONNECT: the gateway is not a forward proxy'), id);
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`);
     },
     onCheckExpectation(req, res) {
       const id = contextOf(req).id;

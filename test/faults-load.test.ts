@@ -42,7 +42,7 @@ test('(a) 1,000 clients abort a large log mid-stream: in-flight back to 0, no le
   t.after(() => sim.close());
   const pass = await startTcpPassThrough(sim.port);
   t.after(() => pass.close());
-  const gw = await startGateway([sim], { instances: [{ name: sim.instance, url: pass.url }], settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0' } });
+  const gw = await startGateway([sim], { instances: [{ name: sim.instance, url: pass.url }], settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0', 'gateway.upstream.max.per.user': '0', 'gateway.upstream.max.per.client': '0' } });
   t.after(() => gw.close());
   const id = await jobDirect(sim);
   sim.hugeLogBytes = 50 * 1024 * 1024;
@@ -110,7 +110,7 @@ test('(b) proxy.properties replaced with garbage while requests are in flight: a
   t.after(async () => {
     for (const s of sims) await s.close();
   });
-  const conf = writeConf({ 'gateway.entrance.instances': sims.map((s) => s.instance).join(','), 'gateway.health.check.mode': 'off', 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0' });
+  const conf = writeConf({ 'gateway.entrance.instances': sims.map((s) => s.instance).join(','), 'gateway.health.check.mode': 'off', 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0', 'gateway.upstream.max.per.user': '0', 'gateway.upstream.max.per.client': '0' });
   const gw = await startMain(conf);
   t.after(() => gw.stop('SIGKILL'));
   const file = join(conf, 'proxy.properties');
@@ -164,7 +164,7 @@ test('(c) 500 concurrent submissions across 3 Entrances, one closed midway: each
     for (const s of sims) await s.close();
   });
   const [a, b, c] = sims;
-  const gw = await startGateway(sims, { settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0' } });
+  const gw = await startGateway(sims, { settings: { 'gateway.ratelimit.client.limit': '0', 'gateway.ratelimit.user.limit': '0', 'gateway.upstream.max.per.user': '0', 'gateway.upstream.max.per.client': '0' } });
   t.after(() => gw.close());
 
   const N = 500;

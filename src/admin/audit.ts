@@ -23,6 +23,11 @@ export interface AuditRecord {
   etagAfter: string;
   /** Hand edits only: whether the gateway accepted the file (false: the previous rules stay). */
   applied?: boolean;
+  /**
+   * A hand edit that landed in the instant an admin write replaced the file, so its bytes were overwritten
+   * (`etagAfter` is the admin write's version). Re-apply it by hand.
+   */
+  lost?: true;
 }
 
 export interface AuditLog {
@@ -46,8 +51,12 @@ export function createAuditLog(opts: { file: string; logger: Logger; now?: () =>
     record(entry) {
       const rec: AuditRecord = { time: now().toISOString(), ...entry };
       logger.log({
-        level: rec.operation === 'hand-edit' && rec.applied === false ? 'warn' : 'info',
-        message: rec.operation === 'hand-edit' ? 'proxy.properties was edited by hand' : 'proxy.properties changed by an admin',
+        level: rec.lost ? 'error' : rec.operation === 'hand-edit' && rec.applied === false ? 'warn' : 'info',
+        message: rec.lost
+          ? 'a hand edit of proxy.properties was overwritten by an admin write made at the same instant; re-apply it'
+          : rec.operation === 'hand-edit'
+            ? 'proxy.properties was edited by hand'
+            : 'proxy.properties changed by an admin',
         event: 'admin.audit',
         ...rec,
       });
@@ -88,7 +97,7 @@ export function createAuditLog(opts: { file: string; logger: Logger; now?: () =>
           continue; // the first, cut-off line of the tail, or a blank one
         }
         if (Date.parse(rec.time) < since) return null;
-        if (rec.etagAfter === etag) return rec;
+        if (rec.etagAfter === etag && !rec.lost) return rec; // a lost edit's etagAfter is the admin write's
       }
       return null;
     },

@@ -14,8 +14,11 @@ import { etagOf } from './tokens-repo';
 export interface FileChanges {
   /** For watchFile: the file's identity changed. */
   onFileChange(): void;
-  /** For the repo's onWritten: this process wrote `etag`; apply it now, without waiting for the watcher. */
-  noteWritten(etag: string): void;
+  /**
+   * For the repo's onWritten: this process wrote `etag`; apply it now, without waiting for the watcher.
+   * Resolves once applied (the admin's answer waits for it); built in slices, so traffic keeps flowing.
+   */
+  noteWritten(etag: string): Promise<void>;
   /** Resolves when the change being handled (if any) is done; for tests and shutdown. */
   idle(): Promise<void>;
 }
@@ -66,10 +69,11 @@ export function createFileChanges(deps: { file: string; store: AllowlistStore; l
     onFileChange() {
       chain = chain.then(handle).catch((err) => logger.error('handling a proxy.properties change failed', { event: 'allowlist.change.error', error: String(err) }));
     },
-    noteWritten(etag) {
+    async noteWritten(etag) {
       pending.push(etag);
       if (pending.length > 32) pending.shift();
-      store.reload('admin-write');
+      // Not store.reload: its synchronous build of 60,000 tokens stalled every proxied request.
+      await store.reloadInSlices('admin-write');
     },
     idle: () => chain.then(() => undefined),
   };

@@ -1,15 +1,17 @@
 /**
  * proxy.properties as the source of truth, with optimistic concurrency. The version (ETag) is the SHA-256
  * of the file's bytes, so any change made any way (the admin API, the CLI, `vi`, a ConfigMap) is a new
- * version. A write names the version it was based on; the file is re-read and re-checked *inside* the
- * locks, right before writing, which is what catches an edit made between the admin's read and write.
+ * version. A write names the version it was based on and is checked twice: at once (a stale If-Match
+ * costs nothing), and again right before the rename, after the expensive work (validation, which takes
+ * seconds at 60,000 tokens, and the temp file's fsync): an edit made in between, by any writer, locked or
+ * not, refuses the write with 409 (replace-file.ts has the steps and what remains).
  * Writes are atomic: a temp file in the same directory, fsync, rename over the file, fsync the directory.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { chown, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { AdminError } from './admin-error';
 import { acquireFileLock, type LockOptions } from './lock-file';
+import { replaceIfUnchanged, writeTemp, type ReplaceOutcome } from './replace-file';
 
 export interface Snapshot {
   text: string;
@@ -20,12 +22,14 @@ export interface Updated<T> {
   result: T;
   etagBefore: string;
   etagAfter: string;
+  /** Another writer replaced the file during our rename: its change may be lost (audit it for a person). */
+  raced?: boolean;
 }
 
 export interface TokensRepoOptions {
   file: string;
-  /** Called after each write, with the new ETag (the gateway reloads its allowlist here). */
-  onWritten?: (etag: string) => void;
+  /** Called after each write, with the new ETag (the gateway reloads its allowlist here); awaited. */
+  onWritten?: (etag: string) => unknown;
   lock?: LockOptions;
 }
 
@@ -34,9 +38,10 @@ export interface TokensRepo {
   read(): Promise<Snapshot>;
   /**
    * Applies `edit` to the file's text if the file still has the ETag `ifMatch`; otherwise ADMIN_CONFLICT
-   * with the current ETag in `data.etag`. An edit that changes nothing writes nothing.
+   * with the current ETag in `data.etag`. An edit that changes nothing writes nothing. `edit` may take
+   * its time (it runs before the final check, with no lock held).
    */
-  update<T extends { text: string; changed: boolean }>(ifMatch: string, edit: (text: string) => T): Promise<Updated<T>>;
+  update<T extends { text: string; changed: boolean }>(ifMatch: string, edit: (text: string) => T | Promise<T>): Promise<Updated<T>>;
   /** ETag of the last content this repo wrote, to tell its own writes from hand edits. */
   lastWrittenEtag(): string | null;
   close(): Promise<void>;
@@ -71,34 +76,6 @@ async function readCurrent(file: string): Promise<{ bytes: Buffer; text: string;
   return { bytes, text, mode: st ? st.mode & 0o7777 : 0o600, uid: st?.uid, gid: st?.gid };
 }
 
-async function atomicWrite(target: string, data: Buffer, mode: number, uid?: number, gid?: number): Promise<void> {
-  const dir = dirname(target);
-  // Starts with a single dot: the file watcher ignores it (it looks at the file's name and `..` entries).
-  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode); // the umask may have narrowed the mode given to open
-    if (uid !== undefined && gid !== undefined) await chown(tmp, uid, gid).catch(() => undefined); // only root may; keeps ownership when it can
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  // The rename is durable only once the directory entry is; some filesystems refuse fsync on a directory.
-  const d = await open(dir, 'r');
-  await d.sync().catch(() => undefined);
-  await d.close();
-}
-
 export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
   const { file } = opts;
   const lockPath = `${file}.lock`;
@@ -122,29 +99,35 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
     update(ifMatch, edit) {
       return exclusive(async () => {
         if (closed) throw new AdminError('ADMIN_FILE_BUSY', 'the admin service is shutting down');
-        const lock = await acquireFileLock(lockPath, opts.lock);
-        let out: Updated<ReturnType<typeof edit>>;
+        const cur = await readCurrent(file);
+        const etagBefore = etagOf(cur.bytes);
+        if (etagBefore !== ifMatch) throw new AdminError('ADMIN_CONFLICT', undefined, { etag: etagBefore });
+        // The expensive part, before the final check and with no lock held: nothing after it is re-validated.
+        const result = await edit(cur.text);
+        if (!result.changed) return { result, etagBefore, etagAfter: etagBefore };
+        const bytes = Buffer.from(result.text, 'utf8');
+        // A symlinked file (e.g. into a shared config checkout) is replaced where it really lives.
+        const target = await realpath(file).catch(() => file);
+        const failed = (err: unknown) => new AdminError('ADMIN_WRITE_FAILED', `${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        const tmp = await writeTemp(target, bytes, cur).catch((err) => Promise.reject(failed(err)));
+        let outcome: ReplaceOutcome;
         try {
-          const cur = await readCurrent(file);
-          const etagBefore = etagOf(cur.bytes);
-          if (etagBefore !== ifMatch) throw new AdminError('ADMIN_CONFLICT', undefined, { etag: etagBefore });
-          const result = edit(cur.text);
-          if (!result.changed) return { result, etagBefore, etagAfter: etagBefore };
-          const bytes = Buffer.from(result.text, 'utf8');
-          // A symlinked file (e.g. into a shared config checkout) is replaced where it really lives.
-          const target = await realpath(file).catch(() => file);
+          // The lock keeps the gateway and the CLI from interleaving; writers without it are caught by the check.
+          const lock = await acquireFileLock(lockPath, opts.lock);
           try {
-            await atomicWrite(target, bytes, cur.mode, cur.uid, cur.gid);
+            outcome = await replaceIfUnchanged(target, tmp, etagBefore, cur);
           } catch (err) {
-            throw new AdminError('ADMIN_WRITE_FAILED', `${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+            throw failed(err);
+          } finally {
+            await lock.release();
           }
-          written = etagOf(bytes);
-          out = { result, etagBefore, etagAfter: written };
         } finally {
-          await lock.release();
+          await unlink(tmp).catch(() => undefined); // gone already unless the write did not happen
         }
-        opts.onWritten?.(out.etagAfter);
-        return out;
+        if (!outcome.ok) throw new AdminError('ADMIN_CONFLICT', outcome.restored ? 'an edit made while this change was written was kept' : undefined, { etag: outcome.etag });
+        written = etagOf(bytes);
+        await opts.onWritten?.(written);
+        return { result, etagBefore, etagAfter: written, raced: outcome.raced };
       });
     },
     lastWrittenEtag: () => written,

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync, chmodSync, realpathSync, lstatSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, watch, writeFileSync, writeSync, chmodSync, realpathSync, lstatSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { tokenFingerprint } from '../../src/control-plane/allowlist';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AdminError } from '../../src/admin/admin-error';
 import { acquireFileLock } from '../../src/admin/lock-file';
 import { applyEdit } from '../../src/admin/tokens-file';
@@ -124,4 +124,53 @@ test('parseEtag: a strong ETag, quoted or bare; nothing else', () => {
   assert.equal(parseEtag(`"${h}"`), h);
   assert.equal(parseEtag(h.toUpperCase()), h);
   for (const bad of ['*', `W/"${h}"`, '"abc"', '', `"${h}", "${h}"`]) assert.equal(parseEtag(bad), null, bad);
+});
+
+test('a hand edit made while a change is being validated (sed -i, an editor rename, >>, >) refuses the change with 409 and stays', async () => {
+  const writers: Array<[string, (file: string) => void]> = [
+    ['sed -i', (f) => spawnSync('sed', ['-i', 's/=alice$/=alice,hand/', f])],
+    ['editor rename', (f) => spawnSync('sh', ['-c', `cp "$1" "$1.swp" && sed -i 's/=alice$/=alice,hand/' "$1.swp" && mv "$1.swp" "$1"`, 'sh', f])],
+    ['>> append', (f) => spawnSync('sh', ['-c', `echo "${T2}=hand" >> "$1"`, 'sh', f])],
+    ['> rewrite in place', (f) => spawnSync('sh', ['-c', `printf '%s=alice,hand\\n' "${T1}" > "$1"`, 'sh', f])],
+  ];
+  for (const [name, handEdit] of writers) {
+    const { dir, file } = dirWith(`# c\n${T1}=alice\n`);
+    const repo = createTokensRepo({ file });
+    const tag = (await repo.read()).etag;
+    // The edit is where seconds go at 60,000 tokens: the hand edit lands in the middle of it.
+    const err = await rejectsWith(
+      repo.update(tag, (t) => {
+        const r = applyEdit(t, { op: 'add-users', fingerprint: tokenFingerprint(T1), users: ['admin-added'] });
+        handEdit(file);
+        return r;
+      }),
+      'ADMIN_CONFLICT',
+    );
+    const now = readFileSync(file);
+    assert.match(now.toString(), /[=,]hand\n/, `${name}: the hand edit stays`);
+    assert.doesNotMatch(now.toString(), /admin-added/, `${name}: the refused change is not written`);
+    assert.equal(err.data.etag, etagOf(now), name);
+    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'proxy.properties'), [], `${name}: no temp or lock file left`);
+    await repo.close();
+  }
+});
+
+test('a writer holding the replaced file open appends to it during the replace: its line is put back, the change refused', async () => {
+  const { file } = dirWith(`# c\n${T1}=alice\n`);
+  const repo = createTokensRepo({ file });
+  const tag = (await repo.read()).etag;
+  // Like `cat >> file` started just before the rename: it writes into the old file once the new one is in place.
+  const fd = openSync(file, 'a');
+  const watcher = watch(dirname(file), (_e, name) => {
+    if (name !== 'proxy.properties') return;
+    watcher.close();
+    writeSync(fd, `${T2}=late-appender\n`);
+    closeSync(fd);
+  });
+  const err = await rejectsWith(repo.update(tag, (t) => applyEdit(t, { op: 'add-users', fingerprint: tokenFingerprint(T1), users: ['admin-added'] })), 'ADMIN_CONFLICT');
+  const now = readFileSync(file, 'utf8');
+  assert.equal(now, `# c\n${T1}=alice\n${T2}=late-appender\n`, 'the appender wins: its line is there, the refused change is not');
+  assert.equal(err.data.etag, etagOf(now));
+  assert.match(err.message, /kept/);
+  await repo.close();
 });
