@@ -12,7 +12,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY conf ./conf
+COPY --chown=node:node conf ./conf
 USER node
 EXPOSE 9001
 # The conf directory is usually mounted: docker run -v $PWD/conf:/app/conf ...

@@ -81,8 +81,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     cacheMs: config.taskCacheMs,
     ...config.upstream,
   });
-  const onRefusal = (req: IncomingMessage, o: { reason: string; fingerprint?: string }) =>
-    logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, token: o.fingerprint, client: req.gw?.clientAddress });
+  const onRefusal = (req: IncomingMessage, o: { reason: string; fingerprint?: string; askedUser?: string }) =>
+    logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, askedUser: o.askedUser, token: o.fingerprint, client: req.gw?.clientAddress });
 
   // Apply in order:
   const dataPlane = compose(

@@ -1,15 +1,14 @@
 /**
- * `linkis-gateway check-config`: every problem in a conf directory, each with its file and line, using
- * the very validation the gateway runs at start-up (loadConfig, loadAllowlistFile with the configured
- * gateway.token.policy, loadAdminCredentials). Weak tokens under the `warn` policy are warnings: reported,
- * but the directory is still OK.
+ * `linkis-gateway check-config`: every problem of every file in a conf directory in one run, each with its
+ * file and line, using the very validation the gateway runs at start-up (loadConfig, loadAllowlistFile with
+ * the configured gateway.token.policy, loadAdminCredentials), so both name the same file:line. A problem
+ * in gateway.properties does not stop the check: proxy.properties and admin.properties are still checked.
+ * Weak tokens under the `warn` policy are warnings: reported, but the directory is still OK.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAdminCredentials } from '../admin/credentials';
 import { loadAllowlistFile } from '../control-plane/allowlist-store';
 import { ConfigError, loadConfig, type GatewayConfig } from '../control-plane/config';
-import { parseProperties } from '../linkis/properties';
 
 export interface ConfigProblem {
   file: string;
@@ -33,16 +32,25 @@ export function checkConfigDir(confDir: string): CheckResult {
   const warnings: ConfigProblem[] = [];
   const gatewayFile = join(resolve(confDir), 'gateway.properties');
   let config: GatewayConfig | undefined;
+  // The files gateway.properties names, from its valid settings or, when it has problems, from its
+  // defaults-filled partial reading: the other files are checked either way, so one run reports everything.
+  let names: GatewayConfig | undefined;
+  let badKeys: string[] = [];
   try {
-    config = loadConfig(confDir);
+    config = names = loadConfig(confDir);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    problems.push(...gatewayProblems(err, err.file || gatewayFile));
+    // The message is what start-up prints: one `file:line: what` per line, so both name the same place.
+    const file = err.file || gatewayFile;
+    for (const line of err.message.split('\n')) if (line.trim() !== '') problems.push(located(file, line));
+    names = err.partial;
+    badKeys = err.problems.map((p) => p.slice(0, p.indexOf(':')));
   }
   let tokens: number | undefined;
-  if (config) {
-    const file = config.proxyUserFile;
-    const loaded = loadAllowlistFile(file, { tokenPolicy: config.tokenPolicy });
+  // A file whose own setting is bad is not guessed at: that setting's problem is already reported.
+  if (names && !badKeys.includes('wds.linkis.gateway.conf.proxy.user.config')) {
+    const file = names.proxyUserFile;
+    const loaded = loadAllowlistFile(file, { tokenPolicy: names.tokenPolicy });
     if (loaded.ok) tokens = loaded.allowlist.size;
     else {
       if (loaded.problems.length === 0) problems.push({ file, message: loaded.error });
@@ -50,32 +58,17 @@ export function checkConfigDir(confDir: string): CheckResult {
     }
     for (const w of loaded.warnings) warnings.push({ file, line: w.line, message: w.message });
   }
-  if (config) {
+  if (names && !badKeys.includes('gateway.admin.credentials.file')) {
+    const file = names.admin.credentialsFile;
     try {
-      loadAdminCredentials(config.admin.credentialsFile);
+      loadAdminCredentials(file);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Its problems are only in the message, one per line, each already `file:line: ` or `file: `.
-      for (const line of err.message.split('\n')) problems.push(located(config.admin.credentialsFile, line));
+      for (const line of err.message.split('\n')) problems.push(located(file, line));
     }
   }
   return { ok: problems.length === 0, problems: unique(problems), warnings: unique(warnings), config, tokens };
-}
-
-/**
- * A ConfigError from loadConfig carries each problem twice: in `problems` (`key: what`, or `line N: what`
- * for a syntax problem) and in `message` (the same, each prefixed with the file, joined with newlines, for
- * whoever prints the error whole). Use one of the two, never both: `problems` when there are any (they
- * give the key, hence the line), the message only when it is all there is (file not found, unreadable).
- */
-function gatewayProblems(err: ConfigError, file: string): ConfigProblem[] {
-  if (err.problems.length === 0) return err.message.split('\n').filter((l) => l.trim() !== '').map((l) => located(file, l));
-  const lines = keyLines(file);
-  return err.problems.map((p) => {
-    const syntax = /^line (\d+): ([\s\S]*)$/.exec(p);
-    if (syntax) return { file, line: Number(syntax[1]), message: syntax[2]! };
-    return { file, line: lines.get(p.slice(0, p.indexOf(':'))), message: p };
-  });
 }
 
 /** One message line that may already start with `file: ` or `file:N: `: the location taken out of the text. */
@@ -97,19 +90,6 @@ function unique(list: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
-}
-
-/** Where each key is set (its last occurrence wins, as in the properties reader). */
-function keyLines(file: string): Map<string, number> {
-  const lines = new Map<string, number>();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return lines;
-  }
-  for (const e of parseProperties(text).entries) lines.set(e.key, e.line);
-  return lines;
 }
 
 export function formatProblem(p: ConfigProblem): string {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'winston';
 import { buildAllowlist, buildAllowlistInSlices, DEFAULT_TOKEN_POLICY, type Allowlist, type BuildResult, type TokenPolicy } from './allowlist';
-import { parseProperties, type PropertyProblem } from '../linkis/properties';
+import { parsePropertiesBytes, type PropertyProblem } from '../linkis/properties';
 
 export interface ReloadResult {
   ok: boolean;
@@ -60,32 +60,27 @@ function describeReadError(err: unknown): string {
 
 /** Read, decode, parse and build; never throws. Reusable by a config checker. */
 export function loadAllowlistFile(file: string, opts: LoadOptions = {}): LoadResult {
-  const read = readAllowlistText(file);
+  const read = readAllowlistBytes(file);
   if (!read.ok) return read;
-  const parsed = parseProperties(read.text);
+  const parsed = parsePropertiesBytes(read.bytes);
   return checked(parsed.problems, buildAllowlist(parsed.entries, { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY }));
 }
 
 /** loadAllowlistFile with the build in slices (see buildAllowlistInSlices); for reloads under traffic. */
 export async function loadAllowlistFileInSlices(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
-  const read = readAllowlistText(file);
+  const read = readAllowlistBytes(file);
   if (!read.ok) return read;
-  const parsed = parseProperties(read.text);
+  const parsed = parsePropertiesBytes(read.bytes);
   return checked(parsed.problems, await buildAllowlistInSlices(parsed.entries, { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY }));
 }
 
-function readAllowlistText(file: string): { ok: true; text: string } | { ok: false; problems: PropertyProblem[]; warnings: PropertyProblem[]; error: string } {
-  let bytes: Buffer;
+// Bytes, not text: parsePropertiesBytes names each line that is not valid UTF-8 (a stray Latin-1 byte would
+// otherwise become U+FFFD inside a token or name).
+function readAllowlistBytes(file: string): { ok: true; bytes: Buffer } | { ok: false; problems: PropertyProblem[]; warnings: PropertyProblem[]; error: string } {
   try {
-    bytes = readFileSync(file);
+    return { ok: true, bytes: readFileSync(file) };
   } catch (err) {
     return { ok: false, problems: [], warnings: [], error: describeReadError(err) };
-  }
-  try {
-    // fatal: a stray Latin-1 byte would otherwise become U+FFFD inside a token or name.
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
-    return { ok: false, problems: [], warnings: [], error: 'file is not valid UTF-8' };
   }
 }
 
@@ -106,6 +101,8 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
   const { file, logger, onReload } = opts;
   const loadOptions: LoadOptions = { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY };
   let active: Allowlist = EMPTY;
+  // Until a load succeeds there are no previous rules to keep: a refused file leaves nothing allowed.
+  let loadedOnce = false;
   let closed = false;
 
   function report(reason: string, result: ReloadResult): void {
@@ -113,7 +110,9 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
     logger.log({
       level: result.ok && weak === 0 ? 'info' : 'warn',
       message: !result.ok
-        ? 'allowlist reload refused; previous rules stay in force'
+        ? loadedOnce
+          ? 'allowlist reload refused; previous rules stay in force'
+          : 'allowlist refused; no rules were loaded before it, so nothing is allowed'
         : weak > 0
           ? `allowlist reloaded with ${weak} weak token${weak === 1 ? '' : 's'} (they work; replace them, or gateway.token.policy=strict refuses the file)`
           : 'allowlist reloaded',
@@ -148,6 +147,7 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
   const apply = (reason: string, loaded: LoadResult, started: number): ReloadResult => {
     // The new list is complete before this single assignment, so a request never sees a half-built allowlist.
     if (loaded.ok) active = loaded.allowlist;
+    loadedOnce ||= loaded.ok;
     const result: ReloadResult = {
       ok: loaded.ok,
       tokens: active.size,

@@ -6,10 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseProperties } from '../linkis/properties';
+import { parsePropertiesBytes } from '../linkis/properties';
 import { PUBLIC_SERVICE_PREFIXES } from '../linkis/routes';
 import { CONFIG_KEYS, DEFAULTS } from './config-keys';
 import { isLoopbackHost, parseInstances, parseSize, type EntranceInstance } from './config-values';
+import { closestKey } from './did-you-mean';
 
 export { CONFIG_KEYS } from './config-keys';
 export { isLoopbackHost, parseInstances, parseSize } from './config-values';
@@ -66,11 +67,17 @@ export interface GatewayConfig {
 }
 
 export class ConfigError extends Error {
-  /** Each problem as `key: what is wrong` (without the file), so a checker can find the key's line. */
+  /**
+   * `message`: each problem on its own line as `file:line: what` (`file: what` for a key not in the file),
+   * the same text check-config prints. `problems`: each as `key: what` or `line N: what`, without the file.
+   * `partial`: the configuration with defaults in place of bad values, so check-config can still check the
+   * files it names (proxy.properties, admin.properties) and report every problem in one run.
+   */
   constructor(
     message: string,
     readonly file: string = '',
     readonly problems: string[] = [],
+    readonly partial?: GatewayConfig,
   ) {
     super(message);
   }
@@ -82,28 +89,44 @@ export function loadConfig(confDir: string): GatewayConfig {
   const dir = resolve(confDir);
   const file = join(dir, 'gateway.properties');
   if (!existsSync(file)) throw new ConfigError(`${file}: file not found (select a conf directory with --conf DIR or LINKIS_GATEWAY_CONF)`, file);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new ConfigError(`${file}: cannot be read: ${(err as Error).message}`, file);
   }
   // The same Java properties parser as proxy.properties: one format, read one way. Later lines win, as in Java.
-  const parsed = parseProperties(text);
-  if (parsed.problems.length) {
-    const problems = parsed.problems.map((p) => `line ${p.line}: ${p.message}`);
-    throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);
-  }
+  const parsed = parsePropertiesBytes(bytes);
   const raw: Record<string, string> = {};
-  for (const e of parsed.entries) raw[e.key] = e.value;
-  return validateConfig(raw, dir, file);
+  const lineOf = new Map<string, number>();
+  for (const e of parsed.entries) {
+    raw[e.key] = e.value;
+    lineOf.set(e.key, e.line);
+  }
+  // A syntax problem skips only its entry: the rest is still validated, so one run reports every problem.
+  const problems = parsed.problems.map((p) => ({ line: p.line, text: `line ${p.line}: ${p.message}`, shown: p.message }));
+  let partial: GatewayConfig | undefined;
+  try {
+    if (!problems.length) return validateConfig(raw, dir, file);
+    partial = validateConfig(raw, dir, file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    partial = err.partial;
+    for (const p of err.problems) problems.push({ line: lineOf.get(p.slice(0, p.indexOf(':'))) ?? 0, text: p, shown: p });
+  }
+  // By line, like check-config, with the key's line in each message (start-up prints the same file:line).
+  problems.sort((a, b) => (a.line || Number.MAX_SAFE_INTEGER) - (b.line || Number.MAX_SAFE_INTEGER));
+  const message = problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.shown}`).join('\n');
+  throw new ConfigError(message, file, problems.map((p) => p.text), partial);
 }
 
 /** Pure validation of key/value pairs; exported for table tests and check-config. */
 export function validateConfig(raw: Record<string, string>, confDir: string, file: string): GatewayConfig {
   const problems: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (key.startsWith('gateway.') && !(key in DEFAULTS)) problems.push(`${key}: unknown key (known: ${CONFIG_KEYS.filter((k) => k.startsWith('gateway.')).join(', ')})`);
+    if (!key.startsWith('gateway.') || key in DEFAULTS) continue;
+    const near = closestKey(key, CONFIG_KEYS);
+    problems.push(`${key}: unknown key${near ? `; did you mean ${near}?` : ' (the keys are listed in README.md, "Configuration reference")'}`);
   }
   const get = (key: string): string => String(raw[key] ?? DEFAULTS[key]).trim();
   const int = (key: string, min: number, max: number): number => {
@@ -213,7 +236,7 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     },
     tokenPolicy: oneOf('gateway.token.policy', get('gateway.token.policy'), ['warn', 'strict'] as const, problems),
   };
-  if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems);
+  if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems, config);
   return config;
 }
 

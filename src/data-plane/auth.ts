@@ -21,7 +21,7 @@ import { SESSION_COOKIE, type SessionCodec } from './sessions';
 
 export type AuthOutcome =
   | { ok: true; user: string; fingerprint: string; via: CredentialForm }
-  | { ok: false; error: GatewayError; reason: AuthRefusal; fingerprint?: string };
+  | { ok: false; error: GatewayError; reason: AuthRefusal; fingerprint?: string; askedUser?: string };
 
 /** Bounded set of refusal reasons: these become log fields and metric labels. */
 export type AuthRefusal = 'missing' | 'invalid-user' | 'unknown-token' | 'user-not-allowed' | 'session-ended';
@@ -38,10 +38,33 @@ export const PROXY_USER_HEADERS: PairNames = { user: 'Proxy-User', token: 'Valid
 export const TOKEN_HEADERS: PairNames = { user: 'Token-User', token: 'Token-Code', where: 'header' };
 export const TOKEN_COOKIES: PairNames = { user: 'Token-User', token: 'Token-Code', where: 'cookie' };
 
+/** Longest user name (USER_NAME_RULE): a longer "user" in a log line is cut here. */
+const ASKED_USER_MAX = 64;
+
+/**
+ * The user a refused request asked to act as, fit for a log line: non-printable characters as `?`, at most
+ * 64 characters. A "user" that is a token (the presented one, or any configured one: a client that swapped
+ * the two headers) is never logged: `[a token]` says what happened without saying which.
+ */
+export function askedUserOf(user: string | undefined, token: string | undefined, allowlist: Pick<Allowlist, 'decide'>): string | undefined {
+  if (user === undefined) return undefined;
+  if (user !== '' && (user === token || allowlist.decide(user, '') !== 'unknown-token')) return '[a token]';
+  const clean = user.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > ASKED_USER_MAX ? `${clean.slice(0, ASKED_USER_MAX)}…` : clean;
+}
+
 export function decidePair(user: string | string[] | undefined, token: string | string[] | undefined, allowlist: Allowlist, names: PairNames, via: CredentialForm): AuthOutcome {
   // Node joins repeated custom headers into one string; arrays only occur for set-cookie, but be total.
   const u = Array.isArray(user) ? user.join(', ') : user;
   const t = Array.isArray(token) ? token.join(', ') : token;
+  const outcome = decide(u, t, allowlist, names, via);
+  if (outcome.ok) return outcome;
+  // Who tried to act as whom: an operator's first question about a refusal (screened: see askedUserOf).
+  const askedUser = askedUserOf(u, t, allowlist);
+  return askedUser === undefined ? outcome : { ...outcome, askedUser };
+}
+
+function decide(u: string | undefined, t: string | undefined, allowlist: Allowlist, names: PairNames, via: CredentialForm): AuthOutcome {
   const plural = names.where === 'header' ? 'headers' : names.where === 'cookie' ? 'cookies' : 'parameters';
   // A user that is present but empty is an invalid name (412), not a missing one.
   if (u === undefined && !t) return refuse('missing', 'AUTH_MISSING', `send both ${names.user} and ${names.token} ${plural}`);
@@ -64,13 +87,15 @@ export function decidePair(user: string | string[] | undefined, token: string | 
 export function decideSession(value: string, sessions: SessionCodec, revoked: Pick<RevokedSessionStore, 'has'>, allowlist: Allowlist): AuthOutcome {
   const claims = sessions.open(value);
   if (!claims) return refuse('session-ended', 'SESSION_ENDED', 'the session cookie is expired or not valid');
-  if (revoked.has(claims.id)) return refuse('session-ended', 'SESSION_ENDED', 'this session was logged out');
+  // The user is the one the gateway sealed into the cookie at login: a checked name, logged as is.
+  const askedUser = claims.user;
+  if (revoked.has(claims.id)) return { ...refuse('session-ended', 'SESSION_ENDED', 'this session was logged out'), askedUser };
   const { decision, fingerprint } = allowlist.checkDigest(claims.tokenDigest, claims.user);
-  if (decision !== 'allowed') return { ...refuse('session-ended', 'SESSION_ENDED', `the token it was opened with no longer allows "${printable(claims.user)}"`), fingerprint };
+  if (decision !== 'allowed') return { ...refuse('session-ended', 'SESSION_ENDED', `the token it was opened with no longer allows "${printable(claims.user)}"`), fingerprint, askedUser };
   return { ok: true, user: claims.user, fingerprint, via: 'session' };
 }
 
-function refuse(reason: AuthRefusal, code: 'AUTH_MISSING' | 'AUTH_USER_INVALID' | 'AUTH_TOKEN_UNKNOWN' | 'AUTH_USER_NOT_ALLOWED' | 'SESSION_ENDED', detail?: string): AuthOutcome {
+function refuse(reason: AuthRefusal, code: 'AUTH_MISSING' | 'AUTH_USER_INVALID' | 'AUTH_TOKEN_UNKNOWN' | 'AUTH_USER_NOT_ALLOWED' | 'SESSION_ENDED', detail?: string): Extract<AuthOutcome, { ok: false }> {
   return { ok: false, reason, error: new GatewayError(code, detail) };
 }
 
@@ -116,6 +141,7 @@ export function createAuth(deps: AuthDeps): Middleware {
       return next();
     }
     ctx.authOutcome = outcome.reason;
+    ctx.askedUser = outcome.askedUser;
     deps.onRefusal?.(req, outcome);
     next(outcome.error);
   };

@@ -15,6 +15,8 @@ export interface RequestContext {
   /** The client's address: the socket's, or from X-Forwarded-For when the hop is a trusted proxy. */
   clientAddress?: string;
   user?: string;
+  /** A refused request's user, as asked for (sanitized, capped; never a token): see askedUserOf in auth.ts. */
+  askedUser?: string;
   tokenFingerprint?: string;
   /** 'allowed' or the refusal reason; a metrics label. */
   authOutcome?: string;
@@ -37,6 +39,8 @@ export interface RequestContext {
   envelopeStatus?: number;
   errorCode?: string;
   failure?: UpstreamFailure;
+  /** The client's traceparent carries a configured token as its trace id: it is not forwarded. */
+  dropTraceparent?: boolean;
 }
 
 declare module 'node:http' {
@@ -50,17 +54,32 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 // W3C traceparent: version-traceid-parentid-flags; the trace id is what correlates across systems.
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-export function requestIdFrom(req: IncomingMessage): string {
+/**
+ * True for a value that is one of the configured tokens. The allowlist keeps only digests, so this is an
+ * exact match: a client that pastes its token into X-Request-Id or traceparent must not see it logged,
+ * echoed or forwarded (request ids go everywhere a token must not).
+ */
+export type SecretProbe = (value: string) => boolean;
+
+const noSecrets: SecretProbe = () => false;
+
+export function requestIdFrom(req: IncomingMessage, isSecret: SecretProbe = noSecrets): { id: string; dropTraceparent: boolean } {
   const given = req.headers['x-request-id'];
-  if (typeof given === 'string' && SANE_REQUEST_ID.test(given)) return given;
   const tp = req.headers.traceparent;
   const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
-  if (m && !/^0+$/.test(m[1])) return m[1];
-  return randomUUID();
+  const trace = m && !/^0+$/.test(m[1]) ? m[1] : undefined;
+  const dropTraceparent = trace !== undefined && isSecret(trace);
+  if (typeof given === 'string' && SANE_REQUEST_ID.test(given) && !isSecret(given)) return { id: given, dropTraceparent };
+  return { id: trace && !dropTraceparent ? trace : randomUUID(), dropTraceparent };
 }
 
-export function contextOf(req: IncomingMessage): RequestContext {
-  if (!req.gw) req.gw = { id: requestIdFrom(req), startedAt: performance.now() };
+/** The request's context, created on first use; `isSecret` screens the client's request ids then. */
+export function contextOf(req: IncomingMessage, isSecret?: SecretProbe): RequestContext {
+  if (!req.gw) {
+    const { id, dropTraceparent } = requestIdFrom(req, isSecret);
+    req.gw = { id, startedAt: performance.now() };
+    if (dropTraceparent) req.gw.dropTraceparent = true;
+  }
   return req.gw;
 }
 

@@ -28,6 +28,7 @@ export function observeRequest(accessLog: AccessLog, metrics: GatewayMetrics): M
         durationMs: Math.round(seconds * 100_000) / 100,
         bytes: req.socket.bytesWritten - written,
         user: ctx.user,
+        askedUser: ctx.askedUser,
         client: ctx.clientAddress,
         token: ctx.tokenFingerprint,
         auth: ctx.authVia,

@@ -44,6 +44,7 @@ export function createSessionEndpoints(deps: SessionEndpointDeps): Middleware {
     ctx.tokenFingerprint = outcome.fingerprint;
     if (!outcome.ok) {
       ctx.authOutcome = outcome.reason;
+      ctx.askedUser = outcome.askedUser;
       deps.onRefusal?.(req, outcome);
       return next(outcome.error);
     }

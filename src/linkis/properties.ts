@@ -114,6 +114,52 @@ function splitKeyValue(logical: string): { rawKey: string; rawValue: string } {
   return { rawKey: logical.slice(0, keyLen), rawValue: logical.slice(valueStart) };
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const LENIENT_UTF8 = new TextDecoder('utf-8');
+
+/**
+ * parseProperties for a file's bytes. A line that is not valid UTF-8 is a problem naming that line (never its
+ * content), and the entry it belongs to is skipped, so a stray Latin-1 byte cannot become U+FFFD inside a
+ * token or a user name; the rest of the file is still parsed, so one pass reports every problem.
+ */
+export function parsePropertiesBytes(bytes: Uint8Array): ParseResult {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    const bad = invalidUtf8Lines(bytes);
+    const parsed = parseProperties(LENIENT_UTF8.decode(bytes));
+    const touches = (from: number, to: number) => bad.some((l) => l >= from && l <= to);
+    const problems = [
+      ...bad.map((line) => ({ line, message: 'not valid UTF-8 (save the file as UTF-8)' })),
+      ...parsed.problems.filter((p) => !bad.includes(p.line)),
+    ].sort((a, b) => a.line - b.line);
+    return { entries: parsed.entries.filter((e) => !touches(e.line, e.endLine)), problems };
+  }
+  return parseProperties(text);
+}
+
+/** 1-based numbers of the physical lines (split as physicalLines does) holding bytes that are not UTF-8. */
+function invalidUtf8Lines(bytes: Uint8Array): number[] {
+  const bad: number[] = [];
+  let line = 1;
+  let start = 0;
+  // CR and LF never occur inside a multi-byte UTF-8 sequence, so splitting the bytes first is safe.
+  for (let i = 0; i <= bytes.length; i++) {
+    const b = bytes[i];
+    if (i < bytes.length && b !== 0x0a && b !== 0x0d) continue;
+    try {
+      STRICT_UTF8.decode(bytes.subarray(start, i));
+    } catch {
+      bad.push(line);
+    }
+    if (b === 0x0d && bytes[i + 1] === 0x0a) i++;
+    start = i + 1;
+    line++;
+  }
+  return bad;
+}
+
 export function parseProperties(text: string): ParseResult {
   const entries: PropertyEntry[] = [];
   const problems: PropertyProblem[] = [];

@@ -53,6 +53,49 @@ describe('checkConfigDir', () => {
     assert.deepEqual(r.warnings, []);
   });
 
+  it('reports every problem of every file in one run: a gateway.properties typo does not hide the others', () => {
+    // A typo in gateway.properties, a bad user and a short token in proxy.properties, a short admin token.
+    const dir = confDir('gateway.entrance.instances=10.0.0.1:9104\ngateway.server.prot=9001\n', `${T1}=al ice\nshort=bob\n`);
+    writeFileSync(join(dir, 'admin.properties'), 'ops=short\n');
+    const r = checkConfigDir(dir);
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.problems.map(formatProblem), [
+      `${join(dir, 'gateway.properties')}:2: gateway.server.prot: unknown key; did you mean gateway.server.port?`,
+      `${join(dir, 'proxy.properties')}:1: user #1 is an invalid user name: user name has a bad character U+0020 at position 3`,
+      `${join(dir, 'admin.properties')}:1: the token must be at least 16 characters without whitespace`,
+    ]);
+    assert.deepEqual(r.warnings.map(formatWarning), [`${join(dir, 'proxy.properties')}:2: warning: weak token: shorter than 16 characters (5); replace it (e.g. openssl rand -hex 24)`]);
+  });
+
+  it('with a broken gateway.properties, still checks the files it names, with its valid settings', () => {
+    // The syntax problem skips one entry; the proxy file setting and the strict policy still apply.
+    const dir = confDir('bad\\u00zz=1\nwds.linkis.gateway.conf.proxy.user.config=users.properties\ngateway.token.policy=strict\n', '');
+    writeFileSync(join(dir, 'users.properties'), 'short=bob\n');
+    const r = checkConfigDir(dir);
+    assert.deepEqual(r.problems.map(formatProblem), [
+      `${join(dir, 'gateway.properties')}:1: malformed \\uXXXX escape in key (entry skipped)`,
+      `${join(dir, 'users.properties')}:1: weak token: shorter than 16 characters (5); refused by gateway.token.policy=strict`,
+    ]);
+  });
+
+  it('does not guess at a file whose own setting is bad', () => {
+    const dir = confDir('wds.linkis.gateway.conf.proxy.user.config=\n', `${T1}=al ice\n`);
+    const r = checkConfigDir(dir);
+    assert.deepEqual(r.problems.map(formatProblem), [`${join(dir, 'gateway.properties')}:1: wds.linkis.gateway.conf.proxy.user.config: must not be empty`]);
+  });
+
+  it('names the line of invalid UTF-8 in gateway.properties and in proxy.properties', () => {
+    const latin1 = (text: string) => Buffer.from(text, 'latin1'); // "é" as one byte 0xe9: not UTF-8
+    const dir = confDir('', '');
+    writeFileSync(join(dir, 'gateway.properties'), latin1('# réseau\ngateway.entrance.instances=10.0.0.1:9104\n'));
+    writeFileSync(join(dir, 'proxy.properties'), latin1(`${T1}=alice\n\n${T2}=andré\n`));
+    const r = checkConfigDir(dir);
+    assert.deepEqual(r.problems.map(formatProblem), [
+      `${join(dir, 'gateway.properties')}:1: not valid UTF-8 (save the file as UTF-8)`,
+      `${join(dir, 'proxy.properties')}:3: not valid UTF-8 (save the file as UTF-8)`,
+    ]);
+  });
+
   it('reports a missing gateway.properties', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lgw-check-'));
     const r = checkConfigDir(dir);

@@ -83,7 +83,7 @@ const brokenFiles: Array<{ name: string; content: string | Buffer | null; error:
   },
   { name: 'duplicate token', content: `${A}=alice\n\n${A}=eve\n`, error: /2 problems/, lines: [1, 3] },
   { name: 'missing file', content: null, error: /file not found/, lines: [] },
-  { name: 'invalid UTF-8', content: Buffer.from([0x74, 0x6f, 0x6b, 0xff, 0xfe, 0x3d, 0x61]), error: /not valid UTF-8/, lines: [] },
+  { name: 'invalid UTF-8 (named by its line)', content: Buffer.from(`${A}=alice\n\x74\x6f\x6b\xff\xfe=a\n`, 'latin1'), error: /1 problem/, lines: [2] },
   { name: 'empty file is not an error', content: '', error: /^$/, lines: [] },
 ];
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIG_KEYS, ConfigError, loadConfig, parseInstances, parseSize, validateConfig, type GatewayConfig } from '../../src/control-plane/config';
+import { ConfigError, loadConfig, parseInstances, parseSize, validateConfig, type GatewayConfig } from '../../src/control-plane/config';
 
 const DIR = '/etc/linkis-gateway';
 const FILE = `${DIR}/gateway.properties`;
@@ -168,12 +168,6 @@ test('every bad value names its key and the file', () => {
   }
 });
 
-test('the unknown-key message lists the known gateway.* keys', () => {
-  const err = errorOf({ 'gateway.server.prot': '9001' });
-  for (const key of CONFIG_KEYS.filter((k) => k.startsWith('gateway.'))) assert.ok(err.message.includes(key), key);
-  assert.ok(!err.message.includes('wds.linkis.crypt.key'));
-});
-
 test('several problems are reported together, one per line, each naming the file', () => {
   const err = errorOf({ 'gateway.server.port': 'x', 'gateway.log.level': 'loud', 'gateway.nope': '1' });
   const lines = err.message.split('\n');
@@ -285,7 +279,7 @@ test('loadConfig reads a real gateway.properties', () => {
     writeFileSync(join(dir, 'gateway.properties'), 'gateway.server.port=99999\n');
     assert.throws(
       () => loadConfig(dir),
-      (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${join(dir, 'gateway.properties')}: gateway.server.port: `),
+      (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${join(dir, 'gateway.properties')}:1: gateway.server.port: `),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
