@@ -52,6 +52,8 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   rateLimits: RateLimits;
   accessLog: AccessLog;
+  /** Each request authentication let through, by token fingerprint: the admin's "last used". */
+  onTokenUsed?: (fingerprint: string) => void;
 }
 
 export interface Gateway {
@@ -94,7 +96,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, cookieSecure: config.session.cookieSecure, securityHeaders: security, onRefusal,
       }),
       createAuth({ //                              5. Proxy-User/Validation-Code, Token-User/Token-Code, or a session
-        allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, onRefusal,
+        allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, onRefusal, onAllowed: deps.onTokenUsed,
       }),
       rateLimits.perUser, //                       6. per token and effective user
       refuseUnroutable({ prefixes: config.publicservice.prefixes, configured: deps.publicservice.all().length > 0 }), // 7. bad ids, paths, prefixes

@@ -66,6 +66,14 @@ async function main(): Promise<void> {
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
+    // Workers exit at once when the primary is gone: let them drain first (see onFatal below).
+    let failing = false;
+    onFatal = (err, origin) => {
+      logFatal(logger, err, origin);
+      if (failing) return;
+      failing = true;
+      void supervisor.stop('SIGTERM').finally(() => process.exit(1));
+    };
     return;
   }
 
@@ -127,7 +135,7 @@ async function main(): Promise<void> {
     { logger, onLimited: (scope) => metrics.rateLimited(scope) },
   );
   closers.push(() => rateLimits.close());
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog, onTokenUsed: admin.usage.note });
   closers.push(() => gateway.close());
 
   let stopping = false;
@@ -135,7 +143,8 @@ async function main(): Promise<void> {
   // default: check at a quarter of the shorter timeout, so a slow client is answered close to it.
   const connectionsCheckingInterval = Math.max(50, Math.min(30_000, Math.floor(Math.min(config.limits.headersTimeoutMs, config.limits.requestTimeoutMs) / 4)));
   const server = createServer(
-    { requestTimeout: config.limits.requestTimeoutMs, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs, maxHeaderSize: config.limits.maxHeaderBytes, connectionsCheckingInterval },
+    // requireHostHeader: false, so that a request without Host gets the gateway's envelope, not Node's bare 400.
+    { requestTimeout: config.limits.requestTimeoutMs, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs, maxHeaderSize: config.limits.maxHeaderBytes, connectionsCheckingInterval, requireHostHeader: false },
     (req, res) => {
       // While draining, answer what arrives on open connections, then let the connection close.
       if (stopping) res.shouldKeepAlive = false;
@@ -144,6 +153,7 @@ async function main(): Promise<void> {
   );
   server.on('clientError', gateway.onClientError);
   server.on('checkExpectation', gateway.onCheckExpectation);
+  server.on('connect', gateway.onConnect);
   await new Promise<void>((ok, failed) => server.once('error', failed).listen(config.server.port, config.server.host, ok));
   const { port } = server.address() as AddressInfo;
 
@@ -174,7 +184,7 @@ async function main(): Promise<void> {
 
   // Graceful shutdown: stop accepting, finish in-flight requests (long log streams included) up to the
   // grace period, then cut what is left, close everything and exit 0.
-  const stop = (signal: string) => {
+  const stop = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { event: 'shutdown', signal, graceMs: config.shutdownGraceMs });
@@ -191,12 +201,36 @@ async function main(): Promise<void> {
       await new Promise((ok) => setTimeout(ok, 0));
       for (const close of closers.reverse()) await close();
       logger.info('stopped', { event: 'shutdown.done' });
-      process.exit(0);
+      process.exit(exitCode);
     });
     server.closeIdleConnections();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // From here on, something uncaught drains like SIGTERM and then exits 1 (see onFatal below).
+  onFatal = (err, origin) => {
+    logFatal(logger, err, origin);
+    // The drain itself runs in the unknown state: bound it, so the process cannot linger half-broken.
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000).unref();
+    stop(origin, 1);
+  };
+}
+
+/**
+ * Last resort for an exception or rejection nothing caught. The process is in an unknown state, so it does
+ * not go on serving: it logs the error with its stack and drains like SIGTERM (requests in flight finish,
+ * the listener closes), then exits 1 for its supervisor to restart it. Node's default would drop every
+ * connection at once. Before the listener is up there is nothing to drain: log and exit 1.
+ */
+let onFatal: (err: unknown, origin: string) => void = (err, origin) => {
+  process.stderr.write(`linkis-gateway: ${origin}: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', (err, origin) => onFatal(err, origin));
+process.on('unhandledRejection', (reason) => onFatal(reason, 'unhandledRejection'));
+
+function logFatal(logger: { error(message: string, meta: Record<string, unknown>): unknown }, err: unknown, origin: string): void {
+  logger.error('uncaught error: draining and exiting', { event: 'fatal', origin, error: (err as Error)?.stack ?? String(err) });
 }
 
 main().catch((err) => {

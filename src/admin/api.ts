@@ -29,7 +29,7 @@ export interface AdminAppDeps {
   extraRoutes?: (app: Router, helpers: { requireAdmin: express.RequestHandler }) => void;
 }
 
-const ROUTE_WORDS = new Set(['', 'admin', 'api', 'tokens', 'users', 'remove', 'me', 'entrances', 'draining', 'app.js', 'app.css']);
+const ROUTE_WORDS = new Set(['', 'admin', 'api', 'tokens', 'users', 'remove', 'me', 'entrances', 'draining', 'app.js', 'app.css', 'label', 'audit']);
 const FINGERPRINT_SEGMENT = /^(sha256(:|%3a))?[0-9a-f]{12}$/i;
 
 /**
@@ -56,12 +56,21 @@ function usersFrom(body: Record<string, unknown>, key: string, allowStar: boolea
   return checkUsers(list, allowStar);
 }
 
+function labelFrom(body: Record<string, unknown>, optional: boolean): string | undefined {
+  const v = body.label;
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string') throw new GatewayError('BODY_INVALID', '"label" must be a string ("" for none)');
+  return v;
+}
+
 function ifMatchOf(req: Request): string {
   const raw = req.get('if-match') ?? (typeof req.body?.etag === 'string' ? req.body.etag : undefined);
   if (raw === undefined) throw new AdminError('ADMIN_PRECONDITION_REQUIRED');
   const etag = parseEtag(raw);
-  if (!etag) throw new AdminError('ADMIN_PRECONDITION_REQUIRED', 'If-Match must be the exact ETag of a read ("*" or a weak ETag cannot protect a change)');
-  return etag;
+  if (etag) return etag;
+  // Say what is wrong with this value (never quoting it: a token pasted by mistake must not come back).
+  if (/^\s*(\*|W\/)/.test(raw)) throw new AdminError('ADMIN_PRECONDITION_REQUIRED', 'If-Match must be the exact ETag of a read ("*" or a weak ETag cannot protect a change)');
+  throw new AdminError('ADMIN_PRECONDITION_REQUIRED', 'If-Match is not an ETag: send data.etag of your last read (64 hex characters, in quotes)');
 }
 
 export function createAdminApp(deps: AdminAppDeps): express.Express {
@@ -94,13 +103,24 @@ export function createAdminApp(deps: AdminAppDeps): express.Express {
   api.use(requireAdmin, express.json({ limit: '64kb' }));
   api.get('/me', (req, res) => ok(req, res, 'OK', { admin: res.locals.admin }));
   api.get('/tokens', async (req, res) => {
-    const { etag, tokens, problems } = await service.list();
-    ok(req, res, 'OK', { etag, tokens, problems }, etag);
+    const search = typeof req.query.search === 'string' ? req.query.search : undefined;
+    const { etag, tokens, total, problems } = await service.list(search);
+    ok(req, res, 'OK', { etag, tokens, total, problems }, etag);
   });
   api.post('/tokens', async (req, res) => {
-    const created = await service.create(actor(res), ifMatchOf(req), usersFrom(req.body ?? {}, 'users', true));
-    const { token, fingerprint, usersAfter, etag } = created;
-    ok(req, res, 'Token created. It is shown only this once: store it now', { token, fingerprint, users: usersAfter, etag }, etag);
+    const created = await service.create(actor(res), ifMatchOf(req), usersFrom(req.body ?? {}, 'users', true), labelFrom(req.body ?? {}, true));
+    const { token, fingerprint, usersAfter, labelAfter, etag } = created;
+    ok(req, res, 'Token created. It is shown only this once: store it now', { token, fingerprint, users: usersAfter, label: labelAfter ?? '', etag }, etag);
+  });
+  // The label is the comment line above the token in proxy.properties; "" removes it.
+  api.put('/tokens/:fingerprint/label', async (req, res) => {
+    const fingerprint = normalizeFingerprint(String(req.params.fingerprint));
+    const r = await service.change(actor(res), ifMatchOf(req), { op: 'set-label', fingerprint, label: labelFrom(req.body ?? {}, false)! });
+    ok(req, res, r.changed ? 'OK' : 'Nothing to change', { ...r }, r.etag);
+  });
+  api.get('/audit', async (req, res) => {
+    const limit = Math.min(200, Math.max(1, Number.parseInt(String(req.query.limit ?? '50'), 10) || 50));
+    ok(req, res, 'OK', { records: await service.recentAudit(limit) });
   });
   const change = (op: 'add-users' | 'remove-users' | 'set-users', key: string) => async (req: Request, res: Response) => {
     const users = usersFrom(req.body ?? {}, key, op === 'set-users');
@@ -152,5 +172,7 @@ function toGatewayError(err: unknown): GatewayError {
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new GatewayError('BODY_MALFORMED');
   if (type === 'entity.too.large') return new GatewayError('BODY_TOO_LARGE', 'the admin API takes at most 64kb');
+  // The router could not decode a path parameter (`%zz`, a cut UTF-8 sequence): the client's path is bad.
+  if (err instanceof URIError) return new GatewayError('BAD_PATH', 'malformed percent-encoding');
   return new GatewayError('INTERNAL');
 }

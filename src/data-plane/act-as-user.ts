@@ -21,6 +21,11 @@ export function actAsUser(tickets: TicketCache, ticketCookie: string): Middlewar
     const ctx = contextOf(req);
     const h = req.headers;
     for (const name of IDENTITY_HEADERS) delete h[name];
+    // The gateway reads answers (envelope checks, error wrapping): a compressed one would be garbage to it.
+    // "identity", not just no header: without one, a server may pick any coding.
+    h['accept-encoding'] = 'identity';
+    // Its trace id is a configured token (see requestIdFrom): it must not reach a Linkis service either.
+    if (ctx.dropTraceparent) delete h.traceparent;
     for (const name of CLIENT_ADDRESS_HEADERS) delete h[name];
     // The address the gateway trusts (the socket's, or a trusted proxy's X-Forwarded-For: gateway.trust.proxy).
     const address = ctx.clientAddress ?? req.socket.remoteAddress;

@@ -72,6 +72,9 @@ function decide(u: string | undefined, t: string | undefined, allowlist: Allowli
   if (!t) return refuse('missing', 'AUTH_MISSING', `the ${names.token} ${names.where} is missing`);
   const name = checkUserName(u);
   if (!name.ok) return refuse('invalid-user', 'AUTH_USER_INVALID', name.reason);
+  // A token pasted where the user goes would be logged and forwarded as a user name (a `*` token allows any
+  // name): refuse it. Names shorter than any usable token skip the extra hash.
+  if (u.length >= 8 && (u === t || allowlist.decide(u, u) !== 'unknown-token')) return refuse('invalid-user', 'AUTH_USER_INVALID', 'the user name is a token');
   const { decision, fingerprint } = allowlist.check(t, u);
   switch (decision) {
     case 'allowed':
@@ -127,6 +130,8 @@ export interface AuthDeps {
   sessions: SessionCodec;
   revoked: Pick<RevokedSessionStore, 'has'>;
   onRefusal?: (req: IncomingMessage, outcome: Extract<AuthOutcome, { ok: false }>) => void;
+  /** Each request let through, by token fingerprint (when a token was last used); must stay O(1). */
+  onAllowed?: (fingerprint: string) => void;
 }
 
 export function createAuth(deps: AuthDeps): Middleware {
@@ -138,6 +143,7 @@ export function createAuth(deps: AuthDeps): Middleware {
       ctx.authOutcome = 'allowed';
       ctx.user = outcome.user;
       ctx.authVia = outcome.via;
+      deps.onAllowed?.(outcome.fingerprint);
       return next();
     }
     ctx.authOutcome = outcome.reason;

@@ -84,6 +84,13 @@ export function createEntranceProxy(opts: EntranceProxyOptions): EntranceProxy {
       (ctx.registry ?? opts.registry).markSuccess(upstream.name);
       streamUpstreamAnswer(proxyRes, res, ctx, req);
     });
+    // 101 + Upgrade arrives as 'upgrade', not 'response': without a listener Node closes silently and the
+    // client would wait forever. No Linkis call upgrades; the answer check turns the 101 into a 502 envelope.
+    proxyReq.once('upgrade', (proxyRes, socket) => {
+      socket.destroy();
+      ctx.upstreamStatus = proxyRes.statusCode;
+      streamUpstreamAnswer(proxyRes, res, ctx, req);
+    });
     proxyReq.once('error', (err: NodeJS.ErrnoException) => onUpstreamError(err, req, res, next));
     if (body) proxyReq.end(body);
     else if (pipeBody) req.pipe(proxyReq);

@@ -10,6 +10,7 @@ import type { UpstreamRegistry } from '../control-plane/upstreams';
 import { parseJobIdSegment } from '../linkis/execid';
 import { classifyUpstreamError, GatewayError } from '../linkis/errors';
 import { jobInstanceJson, readTaskAnswer, type TaskRecord } from '../linkis/job-history';
+import { printable } from '../linkis/routes';
 
 export interface TaskLocation {
   instance: string;
@@ -122,7 +123,7 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
       const hit = cache.get(key);
       if (hit && now() - hit.at < opts.cacheMs && now() >= hit.at) return located(hit.task, 'cache');
       const task = await fetchTask(taskId, user, requestId, new Set());
-      if (!task.instance) throw new GatewayError('TASK_NOT_ROUTABLE', `taskId ${taskId} (status ${task.status || 'unknown'})`);
+      if (!task.instance) throw new GatewayError('TASK_NOT_ROUTABLE', `taskId ${taskId} (status ${printable(task.status || 'unknown').slice(0, 32)})`);
       remember(key, task);
       return located(task, 'jobhistory');
     },

@@ -5,15 +5,25 @@
  * Linkis answer. Error answers are small and are read (bounded) so that a Spring error JSON or an HTML
  * page becomes an envelope, keeping the upstream HTTP status. A success that is not a Linkis answer
  * becomes a 502 envelope; an Entrance that dies before the gateway sent anything becomes a 502 too.
+ * So does a status that cannot be a final answer (outside 200-599, or 1xx): it is never handed to writeHead,
+ * which throws on some (099, 000) and would pass others (700) on. What is quoted from an upstream body goes
+ * through redactUpstreamText (the upstream may echo the request, and with it the user's ticket).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { RequestContext } from './context';
 import { envelopeJson, errorEnvelope, isEnvelope, sendEnvelope, wrapUpstreamAnswer } from '../linkis/envelope';
-import { GatewayError } from '../linkis/errors';
+import { ERROR_CATALOGUE, GatewayError } from '../linkis/errors';
+import { redactUpstreamText } from '../linkis/redact';
 
 // Answers read whole before anything is sent: error answers (to wrap them) and small successes (to check them).
 const MAX_READ_BODY = 256 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
+/**
+ * A Set-Cookie or Set-Cookie2 value that sets Linkis identity anywhere in it: a ticket (any name with
+ * "ticket") or the inner-request flag, also after a comma (folded cookies; RFC 2965 lists), which some
+ * clients split on. The whole value is dropped: it cannot be split safely (Expires has a comma).
+ */
+const IDENTITY_COOKIE = /(?:^|[,;])\s*"?[^=,;"]*(?:ticket|dataworkcloud_inner_request)[^=,;]*=/i;
 
 export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
   // The Entrance died mid-answer: cut the client's connection too, so it sees a truncated response.
@@ -25,12 +35,13 @@ export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerRespo
     if (!res.headersSent && !res.destroyed) return upstreamReset(res, ctx, req);
     if (!res.writableFinished) res.destroy();
   };
+  const status = proxyRes.statusCode ?? 0;
+  if (!isFinalStatus(status)) return badStatus(proxyRes, res, ctx, req, status);
   proxyRes.once('aborted', cut).once('error', cut);
-  const status = proxyRes.statusCode ?? 502;
   if (status < 400) return streamIfJson(proxyRes, res, ctx, req, status);
   readBounded(proxyRes, (body) => {
     const method = pathOf(req);
-    const wrapped = wrapUpstreamAnswer(method, status, proxyRes.headers['content-type'], body.toString('utf8'), ctx.upstream!.name, ctx.upstream!.role);
+    const wrapped = wrapUpstreamAnswer(method, status, proxyRes.headers['content-type'], body.toString('utf8'), ctx.upstream!.name, ctx.upstream!.role, ctx.id);
     if (wrapped === null) {
       res.writeHead(status, forwardedHeaders(proxyRes, ctx));
       res.end(body);
@@ -74,17 +85,34 @@ function streamIfJson(proxyRes: IncomingMessage, res: ServerResponse, ctx: Reque
   proxyRes.on('data', onFirst).once('end', onEmpty);
 }
 
+function isFinalStatus(status: number): boolean {
+  return Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
 function badAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, body: string): void {
-  const sample = body.replace(/\s+/g, ' ').trim().slice(0, 200);
-  ctx.envelopeStatus = 1;
+  const sample = redactUpstreamText(body, 200);
+  const what = `answered HTTP ${status} with something that is not a Linkis answer${sample ? `: ${sample}` : ' (an empty body)'}`;
+  sendBadAnswer(res, ctx, req, status, what);
+}
+
+/** Nothing of the answer is used: the socket is closed (an upstream speaking such HTTP is not reused). */
+function badStatus(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
+  proxyRes.on('error', () => undefined);
+  proxyRes.destroy();
+  sendBadAnswer(res, ctx, req, status, `answered with HTTP status ${status}, which is not a final status (200-599)`);
+}
+
+function sendBadAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, what: string): void {
+  const { http, status: envelopeStatus } = ERROR_CATALOGUE.UPSTREAM_BAD_ANSWER;
+  ctx.envelopeStatus = envelopeStatus;
   ctx.errorCode = 'UPSTREAM_BAD_ANSWER';
-  const json = envelopeJson(pathOf(req), 1, `The ${ctx.upstream!.role} ${ctx.upstream!.name} answered HTTP ${status} with something that is not a Linkis answer${sample ? `: ${sample}` : ' (an empty body)'}`, {
+  const json = envelopeJson(pathOf(req), envelopeStatus, `The ${ctx.upstream!.role} ${ctx.upstream!.name} ${what}`, {
     errorCode: 'UPSTREAM_BAD_ANSWER',
     upstreamStatus: status,
     instance: ctx.upstream!.name,
     requestId: ctx.id,
   });
-  sendEnvelope(res, 502, json, { 'x-request-id': ctx.id });
+  sendEnvelope(res, http, json, { 'x-request-id': ctx.id });
 }
 
 function isEnvelopeBytes(body: Buffer): boolean {
@@ -127,10 +155,11 @@ function forwardedHeaders(proxyRes: IncomingMessage, ctx: RequestContext): Outgo
   const h = proxyRes.headers;
   for (const name in h) {
     if (HOP_BY_HOP.has(name)) continue;
-    if (name === 'set-cookie') {
+    if (name === 'set-cookie' || name === 'set-cookie2') {
       // The client must never hold a ticket the gateway minted: that would be a way around the gateway.
-      const kept = h['set-cookie']!.filter((c) => !/^\s*[^=]*(ticket|dataworkcloud_inner_request)[^=]*=/i.test(c));
-      if (kept.length) out['set-cookie'] = kept;
+      const values = h[name]!;
+      const kept = (Array.isArray(values) ? values : [values]).filter((c) => !IDENTITY_COOKIE.test(c));
+      if (kept.length) out[name] = name === 'set-cookie' ? kept : kept.join(', ');
       continue;
     }
     out[name] = h[name];

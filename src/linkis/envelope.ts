@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from './errors';
+import { redactUpstreamText } from './redact';
 
 export interface Envelope {
   method: string;
@@ -42,8 +43,10 @@ const MAX_QUOTED_BODY = 512;
 /**
  * Turns an upstream error answer into an envelope, keeping the upstream HTTP status. An upstream that
  * already answered with an envelope is passed as it is (null here means "send the original bytes").
+ * Whatever is quoted from the answer goes through redactUpstreamText: an error page may print the request
+ * it got, and that request carried the user's ticket.
  */
-export function wrapUpstreamAnswer(method: string, httpStatus: number, contentType: string | undefined, body: string, instance: string, role = 'Entrance'): string | null {
+export function wrapUpstreamAnswer(method: string, httpStatus: number, contentType: string | undefined, body: string, instance: string, role = 'Entrance', requestId?: string): string | null {
   const isJson = /\bjson\b/i.test(contentType ?? '');
   let parsed: unknown;
   if (isJson || body.trimStart().startsWith('{')) {
@@ -56,11 +59,9 @@ export function wrapUpstreamAnswer(method: string, httpStatus: number, contentTy
   if (isEnvelope(parsed)) return null;
   const upstreamMessage = describeForeignAnswer(parsed, body, contentType);
   const status = httpStatus === 401 ? -1 : httpStatus === 403 ? 3 : 1;
-  return envelopeJson(method, status, `The ${role} ${instance} answered HTTP ${httpStatus}: ${upstreamMessage}`, {
-    errorCode: 'UPSTREAM_ERROR_ANSWER',
-    upstreamStatus: httpStatus,
-    instance,
-  });
+  const data: Record<string, unknown> = { errorCode: 'UPSTREAM_ERROR_ANSWER', upstreamStatus: httpStatus, instance };
+  if (requestId) data.requestId = requestId;
+  return envelopeJson(method, status, `The ${role} ${instance} answered HTTP ${httpStatus}: ${upstreamMessage}`, data);
 }
 
 function describeForeignAnswer(parsed: unknown, body: string, contentType: string | undefined): string {
@@ -68,18 +69,15 @@ function describeForeignAnswer(parsed: unknown, body: string, contentType: strin
     // Spring Boot's error JSON: {timestamp, status, error, message, path}
     const p = parsed as Record<string, unknown>;
     const parts = [p.error, p.message].filter((x): x is string => typeof x === 'string' && x.length > 0);
-    if (parts.length) return truncate(parts.join(' - '));
+    const quoted = parts.length ? redactUpstreamText(parts.join(' - '), MAX_QUOTED_BODY) : '';
+    if (quoted) return quoted;
   }
   if (/html/i.test(contentType ?? '') || /^\s*</.test(body)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1] ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(body)?.[1];
-    return title ? `HTML page "${truncate(title.trim())}"` : 'an HTML page';
+    const quoted = title ? redactUpstreamText(title, MAX_QUOTED_BODY) : '';
+    return quoted ? `HTML page "${quoted}"` : 'an HTML page';
   }
-  const text = body.replace(/\s+/g, ' ').trim();
-  return text ? truncate(text) : 'an empty body';
-}
-
-function truncate(s: string): string {
-  return s.length > MAX_QUOTED_BODY ? `${s.slice(0, MAX_QUOTED_BODY)}…` : s;
+  return redactUpstreamText(body, MAX_QUOTED_BODY) || 'an empty body';
 }
 
 /** Writes a gateway-made envelope. Safe to call once headers are sent: then the connection is cut instead. */

@@ -51,8 +51,8 @@ describe('who tried to act as whom: refusals log the user asked for', () => {
       ['unknown-token', 'unknown-token', 'alice'],
       ['long', 'invalid-user', `${long.slice(0, 64)}…`],
       ['no-token', 'missing', 'bob'],
-      ['swapped', 'unknown-token', '[a token]'],
-      ['same', 'unknown-token', '[a token]'],
+      ['swapped', 'invalid-user', '[a token]'], // a token where the user goes is refused as a user name
+      ['same', 'invalid-user', '[a token]'],
       ['cookie', 'unknown-token', 'dave'],
       ['login', 'invalid-user', 'ev??INFO fake line'],
       ['proxy-login', 'user-not-allowed', 'frank'],

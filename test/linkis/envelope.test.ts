@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { envelopeJson, errorEnvelope, httpStatusForEnvelopeStatus, isEnvelope, wrapUpstreamAnswer } from '../../src/linkis/envelope';
 import { GatewayError } from '../../src/linkis/errors';
+import { createTicketCodec } from '../../src/linkis/ticket';
 
 const M = '/api/rest_j/v1/entrance/execute';
 
@@ -167,4 +168,26 @@ test('property: wrapUpstreamAnswer never throws and always gives an envelope or 
     ),
     { numRuns: 1000 },
   );
+});
+
+test('wrapUpstreamAnswer quotes nothing secret from the answer, and carries the request id', () => {
+  const ticket = createTicketCodec('bdp-for-server').mint('alice');
+  const cookie = `linkis_user_session_ticket_id_v1=${ticket}; dataworkcloud_inner_request=true`;
+  const answers: Array<[string, string]> = [
+    ['application/json', JSON.stringify({ timestamp: 1, status: 400, error: 'Bad Request', message: `bad cookie ${cookie}`, path: '/x' })],
+    ['text/html', `<html><head><title>Error 400 Cookie: ${cookie}</title></head></html>`],
+    ['text/html', `<html><body><h1>Bad ticket ${ticket}</h1></body></html>`],
+    ['text/plain', `TRACE /api/rest_j/v1/entrance/x/status HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`],
+    ['message/http', `request had ticket=${encodeURIComponent(ticket)}`],
+  ];
+  for (const [ct, body] of answers) {
+    const out = wrapUpstreamAnswer(M, 400, ct, body, 'h:1', 'Entrance', 'req-7')!;
+    const env = JSON.parse(out);
+    assert.ok(!out.includes(ticket) && !out.includes(encodeURIComponent(ticket)), `${ct}: ${env.message}`);
+    assert.ok(!/dataworkcloud_inner_request|linkis_user_session/.test(out), `${ct}: ${env.message}`);
+    assert.deepEqual(env.data, { errorCode: 'UPSTREAM_ERROR_ANSWER', upstreamStatus: 400, instance: 'h:1', requestId: 'req-7' });
+  }
+  // What helps an operator still comes through.
+  const spring = JSON.parse(wrapUpstreamAnswer(M, 405, 'application/json', JSON.stringify({ error: 'Method Not Allowed', message: "Request method 'PUT' is not supported" }), 'h:1')!);
+  assert.match(spring.message, /Method Not Allowed - Request method 'PUT' is not supported$/);
 });
