@@ -187,5 +187,5 @@ test('a hand edit overwritten in the instant of the rename (detected, not preven
   const error = lines.find((l) => l.level === 'error' && l.event === 'admin.audit');
   assert.match(error?.message ?? '', /overwritten.*re-apply/);
   // The lost record is no admin write of that version: the watcher still finds the admin's own record.
-  assert.equal((await audit.recentRecord('b'.repeat(64), 60_000))?.operation, 'add-users');
+  assert.equal((await audit.latest())?.operation, 'add-users');
 });
