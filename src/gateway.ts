@@ -35,7 +35,7 @@ import { API_PREFIX } from './linkis/routes';
 import { helmetHeaders } from './data-plane/security-headers';
 import { createTicketCodec } from './linkis/ticket';
 import { createTicketCache } from './data-plane/ticket-cache';
-import type { UpstreamRegistry } from './control-plane/upstreams';
+import { takesSubmissions, type UpstreamRegistry } from './control-plane/upstreams';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -52,6 +52,8 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   rateLimits: RateLimits;
   accessLog: AccessLog;
+  /** Service discovery (gateway.discovery), when on: /ready reports whether the registry could be read. */
+  discovery?: { healthy(): boolean };
   /** Each request authentication let through, by token fingerprint: the admin's "last used". */
   onTokenUsed?: (fingerprint: string) => void;
 }
@@ -81,8 +83,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     publicservice: deps.publicservice,
     cookieFor: (user) => forwardedCookieHeader(undefined, config.ticketCookie, tickets.ticketFor(user)),
     cacheMs: config.taskCacheMs,
+    // Discovered instances carry their registration time (jobInstanceKey's instanceRegistryTimestamp); configured ones 0.
+    registryTimestamp: (instance) => registry.get(instance)?.registration?.registeredAt ?? 0,
     ...config.upstream,
   });
+  // Discovered publicservice instances may come and go: "configured" is asked per request.
+  const publicserviceConfigured = config.discovery.mode !== 'static' && config.discovery.publicserviceService !== '';
   const onRefusal = (req: IncomingMessage, o: { reason: string; fingerprint?: string; askedUser?: string }) =>
     logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, askedUser: o.askedUser, token: o.fingerprint, client: req.gw?.clientAddress });
 
@@ -99,7 +105,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, onRefusal, onAllowed: deps.onTokenUsed,
       }),
       rateLimits.perUser, //                       6. per token and effective user
-      refuseUnroutable({ prefixes: config.publicservice.prefixes, configured: deps.publicservice.all().length > 0 }), // 7. bad ids, paths, prefixes
+      refuseUnroutable({ prefixes: config.publicservice.prefixes, get configured() { return publicserviceConfigured || deps.publicservice.all().length > 0; } }), // 7. bad ids, paths, prefixes
       createBodyReader(config.bodyLimitBytes, config.submissionLimitBytes), // 8. bounded; submissions checked, name the user only
       locateTask(locator), //                      9. a taskID: its instance and jobInstanceKey from the job history
       actAsUser(tickets, config.ticketCookie), //  10. strip client identity, add the user's ticket cookie
@@ -114,10 +120,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const checks = {
       config: true,
       allowlist: deps.allowlistLoaded(),
-      entrance: registry.all().some((u) => u.healthy && !u.draining),
-      ...(deps.publicservice.all().length > 0 ? { publicservice: deps.publicservice.all().some((u) => u.healthy) } : {}),
+      entrance: registry.all().some(takesSubmissions),
+      ...(deps.publicservice.all().length > 0 ? { publicservice: deps.publicservice.all().some(takesSubmissions) } : {}),
     };
-    return { ready: Object.values(checks).every(Boolean), checks };
+    // Reported, not required: with the registry unreachable the gateway serves the last known instances, and
+    // every replica leaving the load balancer at once would be the very outage fail-static avoids.
+    const informational: Record<string, boolean> = deps.discovery ? { discovery: deps.discovery.healthy() } : {};
+    return { ready: Object.values(checks).every(Boolean), checks: { ...checks, ...informational } };
   };
 
   const controlPlane = express();

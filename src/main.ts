@@ -17,7 +17,11 @@ import { createAccessLog } from './ops/access-log';
 import { createLogger, isPretty } from './ops/logger';
 import { createMetrics } from './ops/metrics';
 import { createRateLimits } from './data-plane/rate-limit';
-import { createUpstreamRegistry } from './control-plane/upstreams';
+import { createUpstreamRegistry, drainHere } from './control-plane/upstreams';
+import { auditedDraining } from './admin/audit';
+import { joinClusterDraining, serveClusterDraining } from './ops/cluster-draining';
+import { startMetricsListener } from './ops/metrics-listener';
+import { startDiscovery, type Discovery } from './control-plane/discovery/refresh';
 import { createRevokedSessionStore, loadSessionSecret } from './control-plane/session-store';
 import { superviseWorkers } from './ops/workers';
 import { registerOpsRoutes, serveClusterMetrics, workerClusterMetrics, type OpsDeps } from './ops/ops-routes';
@@ -50,16 +54,20 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(`configuration error\n${(err as Error).message}`);
   }
-  const logger = createLogger(config.log);
+  const supervising = cluster.isPrimary && config.workers > 1 && (config.instances.length > 0 || config.discovery.mode !== 'static');
+  // With workers every log line names its process (0: the supervising primary), see ops/logger.ts.
+  const worker = cluster.isWorker ? cluster.worker!.id : supervising ? 0 : undefined;
+  const logger = createLogger(config.log, { worker });
   const closers: Array<() => unknown> = [];
-  const accessLog = createAccessLog({ logger, level: config.log.level, pretty: isPretty(config.log) });
+  const accessLog = createAccessLog({ logger, level: config.log.level, pretty: isPretty(config.log), worker });
   closers.push(() => accessLog.close());
 
   // Several workers: this process only supervises (demo mode stays single-process: its simulated
   // Entrances live in the gateway process).
-  if (cluster.isPrimary && config.workers > 1 && config.instances.length > 0) {
+  if (supervising) {
     const supervisor = superviseWorkers(config.workers, logger);
     serveClusterMetrics();
+    serveClusterDraining(config.draining, logger);
     const stop = async (signal: NodeJS.Signals) => {
       await supervisor.stop(signal);
       process.exit(0);
@@ -78,7 +86,7 @@ async function main(): Promise<void> {
   }
 
   let demo: Demo | undefined;
-  if (config.instances.length === 0) {
+  if (config.instances.length === 0 && config.discovery.mode === 'static') {
     demo = await startDemo(config);
     closers.push(() => demo!.close());
     config = { ...config, instances: demo.instances, proxyUserFile: demo.proxyUserFile, publicservice: { ...config.publicservice, instances: demo.publicservice } };
@@ -91,12 +99,22 @@ async function main(): Promise<void> {
   const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
   closers.push(() => registry.close());
   for (const name of config.draining) registry.setDraining(name, true);
-  registry.onChange((u, why) => logger.warn('entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, why }));
+  registry.onChange((u, why) => logger.warn('entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, registry: u.registration?.status, why }));
+  // Draining is gateway-wide: a worker takes the primary's state before it serves (ops/cluster-draining.ts).
+  const clusterDraining = cluster.isWorker ? await joinClusterDraining(registry) : undefined;
+  if (clusterDraining) closers.push(() => clusterDraining.close());
   const publicservice = createUpstreamRegistry(config.publicservice.instances, { role: 'publicservice', failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
   closers.push(() => publicservice.close());
   publicservice.onChange((u, why) => logger.warn('publicservice state changed', { event: 'publicservice.state', instance: u.name, healthy: u.healthy, why }));
   const metrics = createMetrics([registry, publicservice]);
   closers.push(() => metrics.close());
+  // gateway.discovery: Entrances (and publicservice) from Linkis's registry; the first read before listening.
+  let discovery: Discovery | undefined;
+  if (config.discovery.mode !== 'static') {
+    const mode = config.discovery.mode;
+    discovery = await startDiscovery(config.discovery, { registry, publicservice, logger, draining: config.draining, onRefresh: (ok) => metrics.discoveryRefresh(mode, ok) });
+    closers.push(() => discovery!.close());
+  }
 
   const store = createAllowlistStore({ file: config.proxyUserFile, logger, tokenPolicy: config.tokenPolicy, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
   const first = store.reload('start');
@@ -115,6 +133,7 @@ async function main(): Promise<void> {
     fail(`configuration error\n${err.message}`);
   }
   closers.push(() => admin.close());
+  registry.setDrainCoordinator(auditedDraining(clusterDraining?.coordinator ?? drainHere(registry), admin.audit));
   // Reloads on every change; tells the admin API's and CLI's writes from hand edits (logged and audited).
   const watcher = watchFile(config.proxyUserFile, admin.onFileChange);
   closers.push(() => watcher.close());
@@ -135,7 +154,7 @@ async function main(): Promise<void> {
     { logger, onLimited: (scope) => metrics.rateLimited(scope) },
   );
   closers.push(() => rateLimits.close());
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog, onTokenUsed: admin.usage.note });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog, onTokenUsed: admin.usage.note, discovery });
   closers.push(() => gateway.close());
 
   let stopping = false;
@@ -168,12 +187,17 @@ async function main(): Promise<void> {
     const adminHost = config.admin.host.includes(':') && !config.admin.host.startsWith('[') ? `[${config.admin.host}]` : config.admin.host;
     logger.info('admin listening', { event: 'admin.listening', url: `http://${adminHost}:${adminPort}/admin/`, port: adminPort, auditFile: config.admin.auditFile });
   } else {
-    logger.warn(`admin listener off (no admin API, no /metrics): ${admin.offReason}`, { event: 'admin.off', credentialsFile: config.admin.credentialsFile });
+    logger.warn(`admin listener off (no admin API${config.metrics.port === null ? ', no /metrics: see gateway.metrics.port' : ''}): ${admin.offReason}`, { event: 'admin.off', credentialsFile: config.admin.credentialsFile });
+  }
+  // gateway.metrics.port: /metrics, /health and /ready whether or not an admin is configured.
+  if (config.metrics.port !== null) {
+    const listener = await startMetricsListener({ host: config.metrics.host, port: config.metrics.port, ops, logger }).catch((err: Error) => fail(err.message));
+    closers.push(() => listener.close());
   }
 
   const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const url = `http://${shownHost}:${port}`;
-  logger.info('listening', { url, port, instances: config.instances.map((i) => i.name), proxyUserFile: config.proxyUserFile, tokens: first.tokens });
+  logger.info('listening', { url, port, instances: registry.all().map((u) => u.name), proxyUserFile: config.proxyUserFile, tokens: first.tokens });
   if (demo) {
     process.stdout.write(
       `\nlinkis-gateway is running at ${url} in demo mode (a simulated Linkis: 2 Entrances and a publicservice).\n` +

@@ -12,6 +12,7 @@ import { createAdminApp, type AdminAppDeps } from './api';
 import { createAuditLog, type AuditLog } from './audit';
 import { loadAdminCredentials } from './credentials';
 import { createFileChanges } from './file-changes';
+import { createTokenUsage, usageFileBeside, type TokenUsage } from './token-usage';
 import { createTokensRepo, type TokensRepo } from './tokens-repo';
 import { createTokensService, type TokensService } from './tokens-service';
 
@@ -35,6 +36,8 @@ export interface Admin {
   repo: TokensRepo;
   audit: AuditLog;
   service: TokensService;
+  /** Last use per token: the data plane's onAllowed goes to `usage.note`. */
+  usage: TokenUsage;
   /** Resolves once the file change being handled (if any) is done. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -46,7 +49,8 @@ export function createAdmin(deps: AdminDeps): Admin {
   const audit = createAuditLog({ file: config.admin.auditFile, logger });
   const changes = createFileChanges({ file: deps.proxyUserFile, store, logger, audit });
   const repo = createTokensRepo({ file: deps.proxyUserFile, onWritten: changes.noteWritten });
-  const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy });
+  const usage = createTokenUsage({ file: usageFileBeside(config.admin.auditFile), logger, known: () => ({ size: store.current().size, fingerprints: () => fingerprintsOf(store.current()) }) });
+  const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy, usage });
   const credentials = loadAdminCredentials(config.admin.credentialsFile);
   let handler: RequestListener | null = null;
   let offReason: string | undefined;
@@ -60,11 +64,21 @@ export function createAdmin(deps: AdminDeps): Admin {
     repo,
     audit,
     service,
+    usage,
     idle: changes.idle,
     async close() {
+      await usage.close();
       await repo.close();
       await changes.idle();
       await audit.close();
     },
   };
+}
+
+// One Set per allowlist version, not one per flush.
+const fingerprintSets = new WeakMap<object, ReadonlySet<string>>();
+function fingerprintsOf(allowlist: ReturnType<AllowlistStore['current']>): ReadonlySet<string> {
+  let set = fingerprintSets.get(allowlist);
+  if (!set) fingerprintSets.set(allowlist, (set = new Set(allowlist.entries().map((e) => e.fingerprint))));
+  return set;
 }

@@ -9,7 +9,7 @@ import helmet from 'helmet';
 import type { Logger } from 'winston';
 import { envelopeJson, errorEnvelope, sendEnvelope } from '../linkis/envelope';
 import { GatewayError } from '../linkis/errors';
-import type { UpstreamRegistry } from '../control-plane/upstreams';
+import type { DrainOutcome, UpstreamRegistry } from '../control-plane/upstreams';
 import { AdminError } from './admin-error';
 import type { AdminCredentials } from './credentials';
 import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from './page';
@@ -140,15 +140,17 @@ export function createAdminApp(deps: AdminAppDeps): express.Express {
     ok(req, res, 'OK', { entrances });
   });
   // Draining: no new submissions, follow-ups still served; what an operator does before restarting an
-  // Entrance. In memory, for this process (with gateway.workers > 1 use gateway.entrance.draining).
-  api.put('/entrances/:name/draining', (req, res) => {
+  // Entrance. For every worker of this gateway: the answer waits until each has it (ops/cluster-draining.ts),
+  // and main audits each change once. Not other replicas (no shared store yet), not across a restart.
+  api.put('/entrances/:name/draining', async (req, res) => {
     const name = String(req.params.name);
     const draining = req.body?.draining;
     if (typeof draining !== 'boolean') throw new GatewayError('BODY_INVALID', '"draining" must be true or false');
-    if (!registry.setDraining(name, draining)) throw new GatewayError('INSTANCE_UNKNOWN', name);
-    logger.info('entrance draining set', { event: 'entrance.drain', admin: String(res.locals.admin), instance: name, draining });
-    const u = registry.get(name)!;
-    ok(req, res, draining ? 'Draining: no new jobs go to this Entrance' : 'Taking new jobs again', { name: u.name, address: u.url, healthy: u.healthy, draining: u.draining, inFlight: u.inFlight });
+    const outcome = await registry.drain({ name, draining, admin: String(res.locals.admin) });
+    if (!outcome) throw new GatewayError('INSTANCE_UNKNOWN', name);
+    logger.info('entrance draining set', { event: 'entrance.drain', admin: String(res.locals.admin), instance: name, draining, ...outcome });
+    const u = registry.get(name);
+    ok(req, res, drainAnswer(draining, outcome), { name, address: u?.url, healthy: u?.healthy, draining, inFlight: u?.inFlight, ...outcome });
   });
   app.use('/admin/api', api);
 
@@ -165,6 +167,16 @@ export function createAdminApp(deps: AdminAppDeps): express.Express {
     sendEnvelope(res, e.http, errorEnvelope(pathOf(req), e, undefined, data), headers);
   });
   return app;
+}
+
+/** What is now true, and what is not covered: an operator acts on this sentence. */
+function drainAnswer(draining: boolean, o: DrainOutcome): string {
+  if (o.applied < o.workers) return `Recorded for this gateway, but only ${o.applied} of ${o.workers} workers confirmed in time; the others apply it as soon as they answer`;
+  const where = o.workers === 1 ? 'this gateway (1 process)' : `every worker (${o.workers}) of this gateway`;
+  const notCovered = 'Other gateway replicas are not told, and a restart of the gateway starts again from gateway.entrance.draining';
+  return draining
+    ? `Draining on ${where}: no new submissions go to this Entrance from it; follow-ups for its jobs still do. ${notCovered}`
+    : `Taking new jobs again on ${where}. ${notCovered}`;
 }
 
 function toGatewayError(err: unknown): GatewayError {

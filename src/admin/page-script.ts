@@ -2,13 +2,19 @@
  * The admin page's script: vanilla JavaScript, no build step, served as /admin/app.js. It talks only to
  * /admin/api/ with the admin token as a Bearer header (kept in sessionStorage: gone when the tab closes),
  * sends the ETag of its last read with every change, and builds the DOM with textContent, never HTML
- * strings. Kept free of backticks and dollar-brace so it can live in this template string.
+ * strings. Kept free of backticks and dollar-brace so it can live in this template string. Parts live in
+ * page-script-*.ts and are spliced into this one closure (their function declarations are hoisted in it).
  */
+import { AUDIT_JS } from './page-script-audit';
+import { ENTRANCES_JS } from './page-script-entrances';
+import { TOKENS_JS } from './page-script-tokens';
+
 export const ADMIN_JS = String.raw`'use strict';
 (function () {
   var KEY = 'linkis-gateway-admin-token';
   var $ = function (id) { return document.getElementById(id); };
-  var state = { etag: null, tokens: [] };
+  // drafts: what the admin typed and has not saved (per fingerprint), kept across reloads; busy: a change is in flight.
+  var state = { etag: null, tokens: [], drafts: { add: {}, label: {} }, busy: false };
 
   function el(tag, props, children) {
     var e = document.createElement(tag);
@@ -82,11 +88,14 @@ export const ADMIN_JS = String.raw`'use strict';
   }
 
   async function change(run, message) {
+    if (state.busy) return; // one change at a time: its buttons are disabled until it is done
+    setBusy(true);
     try {
       await run();
       await load();
       notice(message);
     } catch (err) { fail(err); }
+    finally { setBusy(false); }
   }
 
   function userChip(t, user) {
@@ -102,17 +111,18 @@ export const ADMIN_JS = String.raw`'use strict';
 
   function tokenRow(t) {
     var users = t.users === '*' ? ['*'] : t.users;
-    var input = el('input', { type: 'text', placeholder: 'bob,carol', 'aria-label': 'Users to add to ' + t.fingerprint });
+    var input = draftInput(state.drafts.add, t.fingerprint, el('input', { type: 'text', placeholder: 'bob,carol', 'aria-label': 'Users to add to ' + t.fingerprint }));
     var any = t.users === '*';
     var addForm = el('form', { class: 'add-user', on: { submit: async function (ev) {
       ev.preventDefault();
       var add = splitUsers(input.value);
       if (!add.length) return;
       var path = 'tokens/' + encodeURIComponent(t.fingerprint) + '/users';
-      if (!any) return change(function () { return api('POST', path, { add: add }); }, 'Added ' + add.join(', ') + ' to ' + t.fingerprint + '.');
+      var saved = function (d) { delete state.drafts.add[t.fingerprint]; return d; };
+      if (!any) return change(function () { return api('POST', path, { add: add }).then(saved); }, 'Added ' + add.join(', ') + ' to ' + t.fingerprint + '.');
       // A token for any user (*) cannot gain users, only be restricted to a list: that takes everyone else away.
       if (!(await confirmAction('Restrict token ' + t.fingerprint + ' to ' + add.join(', ') + '? It may then act as no other user.', 'Restrict'))) return;
-      change(function () { return api('PUT', path, { users: add }); }, 'Token ' + t.fingerprint + ' now acts only as ' + add.join(', ') + '.');
+      change(function () { return api('PUT', path, { users: add }).then(saved); }, 'Token ' + t.fingerprint + ' now acts only as ' + add.join(', ') + '.');
     } } }, [input, el('button', { type: 'submit', text: any ? 'Restrict to' : 'Add' })]);
     var del = el('button', { type: 'button', class: 'danger delete-token', text: 'Delete', on: { click: async function () {
       if (!(await confirmAction('Delete token ' + t.fingerprint + ' (line ' + t.line + ')? Every service using it is refused at once. This cannot be undone.', 'Delete token'))) return;
@@ -124,10 +134,10 @@ export const ADMIN_JS = String.raw`'use strict';
       el('div', { class: 'weak-reason', text: t.weak }),
     ] : [];
     return el('tr', { 'data-fingerprint': t.fingerprint, class: t.weak ? 'weak-token' : '' }, [
-      el('td', {}, [el('code', { text: t.fingerprint })]),
-      el('td', {}, [el('code', { text: t.masked })].concat(weak)),
-      el('td', { text: String(t.line) }),
+      tokenCell(t, weak),
       el('td', { class: 'users' }, users.map(function (u) { return userChip(t, u); })),
+      createdCell(t),
+      usedCell(t),
       el('td', {}, [addForm]),
       el('td', {}, [del]),
     ]);
@@ -135,22 +145,12 @@ export const ADMIN_JS = String.raw`'use strict';
 
   function render() {
     var q = $('search').value.trim().toLowerCase();
-    var rows = state.tokens.filter(function (t) {
-      if (!q) return true;
-      var users = t.users === '*' ? ['*'] : t.users;
-      return t.fingerprint.indexOf(q) !== -1 || users.some(function (u) { return u.toLowerCase().indexOf(q) !== -1; });
-    });
+    var rows = state.tokens.filter(function (t) { return matches(t, q); });
     $('tokens').tBodies[0].replaceChildren.apply($('tokens').tBodies[0], rows.map(tokenRow));
+    applyBusy();
     show('empty', rows.length === 0);
     $('count').textContent = '(' + state.tokens.length + ')';
     $('version').textContent = state.etag ? 'version ' + state.etag.slice(0, 12) : '';
-  }
-
-  function renderEntrances(list) {
-    $('entrances').tBodies[0].replaceChildren.apply($('entrances').tBodies[0], list.map(function (e) {
-      var st = e.draining ? 'draining' : e.healthy ? 'healthy' : 'unhealthy';
-      return el('tr', {}, [el('td', {}, [el('code', { text: e.name })]), el('td', { text: e.address }), el('td', { class: 'state-' + st, text: st }), el('td', { text: String(e.inFlight) })]);
-    }));
   }
 
   async function load() {
@@ -164,6 +164,7 @@ export const ADMIN_JS = String.raw`'use strict';
     $('weak-tokens').textContent = weak ? weak + ' weak token' + (weak === 1 ? '' : 's') + ' (marked below): ' + (weak === 1 ? 'it still works' : 'they still work') + ', but can be guessed. Create a new token for the service, switch the service to it, then delete the weak one.' : '';
     show('weak-tokens', weak > 0);
     render();
+    loadAudit();
     api('GET', 'entrances').then(function (d) { renderEntrances(d.entrances); }, function () {});
   }
 
@@ -184,6 +185,7 @@ export const ADMIN_JS = String.raw`'use strict';
     $('admin-token').value = '';
   }
 
+` + TOKENS_JS + AUDIT_JS + ENTRANCES_JS + String.raw`
   $('signin-form').addEventListener('submit', function (ev) { ev.preventDefault(); signIn($('admin-token').value.trim()); });
   $('sign-out').addEventListener('click', signOut);
   $('error-close').addEventListener('click', function () { show('error', false); });
@@ -193,13 +195,14 @@ export const ADMIN_JS = String.raw`'use strict';
   $('create-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var users = $('create-users').value.trim() === '*' ? '*' : splitUsers($('create-users').value);
+    var label = $('create-label').value.trim();
     change(async function () {
-      var c = await api('POST', 'tokens', { users: users });
+      var c = await api('POST', 'tokens', { users: users, label: label });
       $('created-token').textContent = c.token;
       $('created-fingerprint').textContent = c.fingerprint;
-      $('created-users').textContent = c.users === '*' ? 'any user (*)' : c.users.join(', ');
+      $('created-users').textContent = (c.users === '*' ? 'any user (*)' : c.users.join(', ')) + (c.label ? ' (' + c.label + ')' : '');
       show('copied', false); show('created', true);
-      $('create-users').value = '';
+      $('create-users').value = ''; $('create-label').value = '';
     }, 'Token created.');
   });
   $('copy-token').addEventListener('click', async function () {

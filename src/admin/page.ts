@@ -42,12 +42,13 @@ export const ADMIN_HTML = `<!doctype html>
       <h2>Create a token</h2>
       <form id="create-form">
         <label>May act as <input id="create-users" placeholder="alice,bob — or * for any user" required></label>
+        <label>Label <input id="create-label" placeholder="who uses it, e.g. BI reports" maxlength="100"></label>
         <button type="submit">Create token</button>
       </form>
       <div id="created" class="created" hidden>
         <p><strong>New token for <span id="created-users"></span>.</strong> It is shown only this once: copy it now and give it to the service that will use it.</p>
         <p class="token-line"><code id="created-token"></code> <button id="copy-token" type="button">Copy</button> <span id="copied" class="muted" hidden>Copied</span></p>
-        <p class="muted">Fingerprint <code id="created-fingerprint"></code></p>
+        <p class="muted">Fingerprint <code id="created-fingerprint"></code>. Its label is the comment line above it in proxy.properties.</p>
         <button id="created-done" type="button">I have stored it</button>
       </div>
     </section>
@@ -55,25 +56,35 @@ export const ADMIN_HTML = `<!doctype html>
     <section class="card">
       <h2>Tokens <span id="count" class="muted"></span></h2>
       <div class="toolbar">
-        <input id="search" type="search" placeholder="Search by fingerprint or user" aria-label="Search">
+        <input id="search" type="search" placeholder="Search by label, fingerprint or user" aria-label="Search">
         <button id="reload" type="button">Reload</button>
         <span id="version" class="muted"></span>
       </div>
       <div id="file-problems" class="banner warning" hidden></div>
       <div id="weak-tokens" class="banner warning" role="status" hidden></div>
       <table id="tokens">
-        <thead><tr><th>Fingerprint</th><th>Token</th><th>Line</th><th>May act as</th><th>Add users</th><th></th></tr></thead>
+        <thead><tr><th>Token</th><th>May act as</th><th>Created</th><th title="The last request the gateway let through with it">Last used</th><th>Add users</th><th></th></tr></thead>
         <tbody></tbody>
       </table>
       <p id="empty" class="muted" hidden>No token matches.</p>
     </section>
 
     <section class="card">
-      <h2>Entrances</h2>
-      <table id="entrances">
-        <thead><tr><th>Instance</th><th>Address</th><th>State</th><th>In flight</th></tr></thead>
+      <h2>Recent changes <span class="muted">(audit: admins, the CLI and edits of proxy.properties by hand)</span></h2>
+      <table id="audit">
+        <thead><tr><th>When</th><th>Who</th><th>What changed</th></tr></thead>
         <tbody></tbody>
       </table>
+      <p id="audit-empty" class="muted" hidden>No change recorded yet.</p>
+    </section>
+
+    <section class="card">
+      <h2>Entrances</h2>
+      <table id="entrances">
+        <thead><tr><th>Instance</th><th>Address</th><th>State</th><th>In flight</th><th></th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <p class="muted">Drain an Entrance before restarting it: no worker of this gateway sends it new submissions, and its running jobs are still served. Other gateway replicas keep their own state, and a restart of this gateway starts again from gateway.entrance.draining.</p>
     </section>
   </div>
 
@@ -122,10 +133,27 @@ td code { font-size: 13px; }
 .chip { display: inline-flex; align-items: center; gap: 4px; padding: 2px 4px 2px 8px; margin: 2px; border-radius: 12px; background: #e3ebf5; font-size: 13px; }
 .chip button { padding: 0 6px; border: none; background: transparent; line-height: 18px; }
 .chip.any { background: #fde7c4; padding-right: 8px; }
-.add-user input { width: 140px; }
+.add-user input { width: 120px; }
 .badge { display: inline-block; margin-left: 6px; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; vertical-align: middle; }
 .badge.weak { background: #fde7c4; color: #7a4b00; border: 1px solid #e5b86b; }
 .weak-reason { font-size: 12px; color: #7a4b00; margin-top: 2px; }
+#create-label { width: 260px; }
+#search { width: 320px; }
+.token-label { font-weight: 600; }
+.token-label.none { font-weight: normal; font-style: italic; color: #67717d; }
+.token-meta { font-size: 12px; color: #67717d; margin-top: 2px; }
+button.link { border: none; background: none; padding: 0 4px; color: #1f5fa8; text-decoration: underline; font-size: 13px; }
+.label-form input { width: 220px; }
+.add-user { display: flex; gap: 4px; white-space: nowrap; }
+.when { white-space: nowrap; font-size: 13px; }
+.when .muted { display: block; font-size: 12px; }
+.never { color: #67717d; font-style: italic; }
+#audit td { font-size: 13px; }
+#audit .refused { color: #b3261e; font-weight: 600; }
+.diff-added { color: #1e7b34; }
+.diff-removed { color: #b3261e; }
+body.busy #app { cursor: progress; }
+button:disabled { opacity: 0.55; cursor: not-allowed; }
 .state-healthy { color: #1e7b34; }
 .state-unhealthy { color: #b3261e; }
 .state-draining { color: #9a6a00; }

@@ -9,6 +9,7 @@ import { loadConfig } from '../control-plane/config';
 import { createLogger } from '../ops/logger';
 import { AdminError } from './admin-error';
 import { createAuditLog } from './audit';
+import { createTokenUsage, usageFileBeside } from './token-usage';
 import type { Users } from './tokens-file';
 import { createTokensRepo } from './tokens-repo';
 import { createTokensService, type ChangeEdit, type ChangeResult, type Created, type TokenListing } from './tokens-service';
@@ -16,9 +17,9 @@ import { createTokensService, type ChangeEdit, type ChangeResult, type Created, 
 export interface TokensBackend {
   /** For messages: where the changes go. */
   readonly target: string;
-  list(): Promise<TokenListing>;
+  list(search?: string): Promise<TokenListing>;
   /** `ifMatch` undefined: use the version read just before (read-modify-write in one command). */
-  create(users: Users, ifMatch?: string): Promise<Created>;
+  create(users: Users, ifMatch?: string, label?: string): Promise<Created>;
   change(edit: ChangeEdit, ifMatch?: string): Promise<ChangeResult>;
   close(): Promise<void>;
 }
@@ -43,13 +44,15 @@ export function directBackend(confDir: string, as: string | undefined): TokensBa
   const logger = createLogger({ level: 'error', format: 'pretty' }, { stream: process.stderr, isTTY: false });
   const repo = createTokensRepo({ file: config.proxyUserFile });
   const audit = createAuditLog({ file: config.admin.auditFile, logger });
-  const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy });
+  // Last use as the gateway recorded it; the CLI itself uses no token, so it only reads.
+  const usage = createTokenUsage({ file: usageFileBeside(config.admin.auditFile), readOnly: true });
+  const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy, usage });
   const actor = { name: admin, via: 'cli' as const };
   const etag = async (ifMatch?: string) => ifMatch ?? (await repo.read()).etag;
   return {
     target: config.proxyUserFile,
-    list: () => service.list(),
-    create: async (users, ifMatch) => service.create(actor, await etag(ifMatch), users),
+    list: (search) => service.list(search),
+    create: async (users, ifMatch, label) => service.create(actor, await etag(ifMatch), users, label),
     change: async (edit, ifMatch) => service.change(actor, await etag(ifMatch), edit),
     async close() {
       await repo.close();
@@ -85,10 +88,10 @@ export function apiBackend(baseUrl: string, adminToken: string): TokensBackend {
   const fp = (f: string) => `tokens/${encodeURIComponent(f)}`;
   return {
     target: `${base}/admin/api`,
-    list: async () => (await call('GET', 'tokens')) as TokenListing,
-    async create(users, ifMatch) {
-      const d = await call('POST', 'tokens', { users }, await etag(ifMatch));
-      return { token: d.token, fingerprint: d.fingerprint, usersBefore: null, usersAfter: d.users, etag: d.etag, changed: true };
+    list: async (search) => (await call('GET', search ? `tokens?search=${encodeURIComponent(search)}` : 'tokens')) as TokenListing,
+    async create(users, ifMatch, label) {
+      const d = await call('POST', 'tokens', { users, ...(label ? { label } : {}) }, await etag(ifMatch));
+      return { token: d.token, fingerprint: d.fingerprint, usersBefore: null, usersAfter: d.users, labelAfter: d.label ?? '', etag: d.etag, changed: true };
     },
     async change(edit, ifMatch) {
       const tag = await etag(ifMatch);
@@ -99,6 +102,8 @@ export function apiBackend(baseUrl: string, adminToken: string): TokensBackend {
           return (await call('POST', `${fp(edit.fingerprint)}/users/remove`, { remove: edit.users }, tag)) as ChangeResult;
         case 'set-users':
           return (await call('PUT', `${fp(edit.fingerprint)}/users`, { users: edit.users }, tag)) as ChangeResult;
+        case 'set-label':
+          return (await call('PUT', `${fp(edit.fingerprint)}/label`, { label: edit.label }, tag)) as ChangeResult;
         case 'delete': {
           const d = await call('DELETE', fp(edit.fingerprint), undefined, tag);
           return { fingerprint: d.fingerprint, usersBefore: d.usersBefore, usersAfter: null, etag: d.etag, changed: true };

@@ -8,26 +8,30 @@ import { buildAllowlist, checkUserName, maskToken, tokenFingerprint, weakTokenRe
 import { parseProperties, type PropertyProblem } from '../linkis/properties';
 import { AdminError } from './admin-error';
 import { dominantEol, escapeKey, escapeValue, joinPhysicalLines, splitPhysicalLines, valueOffset } from './properties-text';
+import { checkLabel, deleteWithLabel, labelsOf, newLabelLines, setLabel, type LabelInfo, type Stamp } from './token-labels';
 
 export type Users = '*' | string[];
 
-/** One token as admins see it: never the token itself. */
-export interface TokenView {
+/** One token as admins see it: never the token itself. `label`, `created`, `createdBy`: see token-labels.ts. */
+export interface TokenView extends LabelInfo {
   fingerprint: string;
   masked: string;
   users: Users;
   line: number;
   /** Only on a weak token: why (never the token). Under `gateway.token.policy=warn` it still works. */
   weak?: string;
+  /** ISO time of the last request the data plane let through with it (token-usage.ts); absent: none seen. */
+  lastUsed?: string;
 }
 
 /** The gateway's token policy (config.tokenPolicy), so the admin refuses exactly what the gateway refuses. */
 export type TokenRules = BuildOptions;
 
 export type TokenEdit =
-  | { op: 'create'; token: string; users: Users }
+  | { op: 'create'; token: string; users: Users; label?: string; created?: Stamp }
   | { op: 'add-users' | 'remove-users'; fingerprint: string; users: string[] }
   | { op: 'set-users'; fingerprint: string; users: Users }
+  | { op: 'set-label'; fingerprint: string; label: string }
   | { op: 'delete'; fingerprint: string };
 
 export interface EditResult {
@@ -35,6 +39,9 @@ export interface EditResult {
   fingerprint: string;
   usersBefore: Users | null;
   usersAfter: Users | null;
+  /** The token's label before and after ('' for none; null when it did not or does not exist). */
+  labelBefore: string | null;
+  labelAfter: string | null;
   /** False when the edit asked for what the file already says (nothing to write). */
   changed: boolean;
 }
@@ -52,9 +59,14 @@ export function readTokens(text: string, rules: TokenRules = {}): { tokens: Toke
   const parsed = parseProperties(text);
   const built = buildAllowlist(parsed.entries, rules);
   const problems = [...parsed.problems, ...built.problems].sort((a, b) => a.line - b.line);
-  const tokens = parsed.entries.map((e): TokenView => {
+  const labels = labelsOf(splitPhysicalLines(text), parsed.entries);
+  const tokens = parsed.entries.map((e, i): TokenView => {
     const weak = weakTokenReason(e.key);
     const view: TokenView = { fingerprint: tokenFingerprint(e.key), masked: maskToken(e.key), users: usersOf(e.value), line: e.line };
+    const l = labels[i]!; // assigned, not spread: this runs for each of up to 60,000 tokens
+    if (l.label !== undefined) view.label = l.label;
+    if (l.created !== undefined) view.created = l.created;
+    if (l.createdBy !== undefined) view.createdBy = l.createdBy;
     return weak ? { ...view, weak } : view;
   });
   return { tokens, problems };
@@ -103,12 +115,16 @@ export function applyEdit(text: string, edit: TokenEdit, rules: TokenRules = {})
   }
   const fingerprint = edit.op === 'create' ? tokenFingerprint(edit.token) : normalizeFingerprint(edit.fingerprint);
   const matches = before.entries.filter((e) => tokenFingerprint(e.key) === fingerprint);
+  const keys = new Set(before.entries.map((e) => e.key));
   if (edit.op === 'create') {
     // The admin creates only strong tokens (generateToken), whatever the policy: weak ones exist only by hand.
     const weak = weakTokenReason(edit.token);
     if (weak) throw new AdminError('ADMIN_VALIDATION', `refusing to create a weak token (${weak})`);
     if (matches.length > 0) throw new AdminError('ADMIN_VALIDATION', `this token is already in the file (line ${matches[0]!.line})`);
-    return finish(existing.tokens, appendEntry(text, edit.token, edit.users), fingerprint, null, edit.users, rules);
+    const label = checkLabel(edit.label ?? '', keys.add(edit.token));
+    const created = appendEntry(text, edit.token, edit.users, label, edit.created);
+    // Without a label line of its own a new entry may sit under someone's comment: no label promised then.
+    return finish(existing.tokens, created, fingerprint, null, edit.users, null, label || edit.created ? label : null, rules);
   }
   if (matches.length === 0) throw new AdminError('TOKEN_NOT_FOUND', fingerprint);
   const entry = matches[0]!;
@@ -117,6 +133,9 @@ export function applyEdit(text: string, edit: TokenEdit, rules: TokenRules = {})
   switch (edit.op) {
     case 'delete':
       after = null;
+      break;
+    case 'set-label':
+      after = current;
       break;
     case 'set-users':
       after = edit.users;
@@ -131,12 +150,16 @@ export function applyEdit(text: string, edit: TokenEdit, rules: TokenRules = {})
       if (after.length === 0) throw new AdminError('ADMIN_VALIDATION', 'that would leave the token with no user; delete the token instead');
       break;
   }
-  if (sameUsers(current, after)) return { text, fingerprint, usersBefore: current, usersAfter: after, changed: false };
+  const labelBefore = existing.tokens.find((t) => t.fingerprint === fingerprint)?.label ?? '';
+  const labelAfter = after === null ? null : edit.op === 'set-label' ? checkLabel(edit.label, keys) : labelBefore;
+  if (sameUsers(current, after) && labelAfter === labelBefore) return { text, fingerprint, usersBefore: current, usersAfter: after, labelBefore, labelAfter, changed: false };
   const split = splitPhysicalLines(text);
   const first = entry.line - 1;
   const count = entry.endLine - entry.line + 1;
   if (after === null) {
-    split.lines.splice(first, count);
+    deleteWithLabel(split, before.entries, entry);
+  } else if (edit.op === 'set-label') {
+    setLabel(split, before.entries, entry, labelAfter!, dominantEol(split.lines));
   } else {
     const value = escapeValue(after === '*' ? '*' : after.join(','));
     const last = split.lines[entry.endLine - 1]!;
@@ -144,25 +167,29 @@ export function applyEdit(text: string, edit: TokenEdit, rules: TokenRules = {})
     const text1 = count === 1 ? split.lines[first]!.text.slice(0, valueOffset(split.lines[first]!.text)) + value : `${escapeKey(entry.key)}=${value}`;
     split.lines.splice(first, count, { text: text1, eol: last.eol });
   }
-  return finish(existing.tokens, joinPhysicalLines(split), fingerprint, current, after, rules);
+  return finish(existing.tokens, joinPhysicalLines(split), fingerprint, current, after, labelBefore, labelAfter, rules);
 }
 
-function appendEntry(text: string, token: string, users: Users): string {
+function appendEntry(text: string, token: string, users: Users, label: string, created: Stamp | undefined): string {
   const split = splitPhysicalLines(text);
   const eol = dominantEol(split.lines);
   const last = split.lines[split.lines.length - 1];
   if (last && last.eol === '') last.eol = eol;
-  split.lines.push({ text: `${escapeKey(token)}=${escapeValue(users === '*' ? '*' : users.join(','))}`, eol });
+  split.lines.push(...newLabelLines(label, created, eol), { text: `${escapeKey(token)}=${escapeValue(users === '*' ? '*' : users.join(','))}`, eol });
   return joinPhysicalLines(split);
 }
 
-/** The post-condition: the new text parses cleanly and says exactly what was asked, nothing else. */
-function finish(beforeTokens: TokenView[], text: string, fingerprint: string, usersBefore: Users | null, usersAfter: Users | null, rules: TokenRules): EditResult {
+/**
+ * The post-condition: the new text parses cleanly and says exactly what was asked, nothing else: every other
+ * token keeps its users and its label; this one has the users (and, when one is promised, the label) asked.
+ */
+function finish(beforeTokens: TokenView[], text: string, fingerprint: string, usersBefore: Users | null, usersAfter: Users | null, labelBefore: string | null, labelAfter: string | null, rules: TokenRules): EditResult {
   const after = readTokens(text, rules);
   if (after.problems.length > 0) throw new AdminError('ADMIN_VALIDATION', describe(after.problems), { problems: after.problems });
   const mine = after.tokens.filter((t) => t.fingerprint === fingerprint);
-  const others = (ts: TokenView[]) => JSON.stringify(ts.filter((t) => t.fingerprint !== fingerprint).map((t) => [t.fingerprint, t.users]));
-  const ok = (usersAfter === null ? mine.length === 0 : mine.length === 1 && sameUsers(mine[0]!.users, usersAfter)) && others(after.tokens) === others(beforeTokens);
+  const others = (ts: TokenView[]) => JSON.stringify(ts.filter((t) => t.fingerprint !== fingerprint).map((t) => [t.fingerprint, t.users, t.label ?? '', t.created]));
+  const labelOk = usersAfter === null || labelAfter === null || (mine[0]?.label ?? '') === labelAfter;
+  const ok = (usersAfter === null ? mine.length === 0 : mine.length === 1 && sameUsers(mine[0]!.users, usersAfter)) && labelOk && others(after.tokens) === others(beforeTokens);
   if (!ok) throw new AdminError('ADMIN_VALIDATION', 'the edited file would not mean what was asked (is the last line continued with a backslash?); edit it by hand');
-  return { text, fingerprint, usersBefore, usersAfter, changed: true };
+  return { text, fingerprint, usersBefore, usersAfter, labelBefore, labelAfter, changed: true };
 }

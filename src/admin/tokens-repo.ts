@@ -28,8 +28,8 @@ export interface Updated<T> {
 
 export interface TokensRepoOptions {
   file: string;
-  /** Called after each write, with the new ETag (the gateway reloads its allowlist here); awaited. */
-  onWritten?: (etag: string) => unknown;
+  /** Called after each write, with the new ETag and text (the gateway reloads its allowlist here); awaited. */
+  onWritten?: (etag: string, text: string) => unknown;
   lock?: LockOptions;
 }
 
@@ -39,9 +39,10 @@ export interface TokensRepo {
   /**
    * Applies `edit` to the file's text if the file still has the ETag `ifMatch`; otherwise ADMIN_CONFLICT
    * with the current ETag in `data.etag`. An edit that changes nothing writes nothing. `edit` may take
-   * its time (it runs before the final check, with no lock held).
+   * its time (it runs before the final check, with no lock held). `onReplaced` runs right after the rename,
+   * with the lock still held: the audit record is in the file before any other process can ask who wrote it.
    */
-  update<T extends { text: string; changed: boolean }>(ifMatch: string, edit: (text: string) => T | Promise<T>): Promise<Updated<T>>;
+  update<T extends { text: string; changed: boolean }>(ifMatch: string, edit: (text: string) => T | Promise<T>, onReplaced?: (u: Updated<T>) => Promise<void>): Promise<Updated<T>>;
   /** ETag of the last content this repo wrote, to tell its own writes from hand edits. */
   lastWrittenEtag(): string | null;
   close(): Promise<void>;
@@ -96,7 +97,7 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
       const { bytes, text } = await readCurrent(file);
       return { text, etag: etagOf(bytes) };
     },
-    update(ifMatch, edit) {
+    update(ifMatch, edit, onReplaced) {
       return exclusive(async () => {
         if (closed) throw new AdminError('ADMIN_FILE_BUSY', 'the admin service is shutting down');
         const cur = await readCurrent(file);
@@ -115,9 +116,8 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
           // The lock keeps the gateway and the CLI from interleaving; writers without it are caught by the check.
           const lock = await acquireFileLock(lockPath, opts.lock);
           try {
-            outcome = await replaceIfUnchanged(target, tmp, etagBefore, cur);
-          } catch (err) {
-            throw failed(err);
+            outcome = await replaceIfUnchanged(target, tmp, etagBefore, cur).catch((err) => Promise.reject(failed(err)));
+            if (outcome.ok) await onReplaced?.({ result, etagBefore, etagAfter: etagOf(bytes), raced: outcome.raced });
           } finally {
             await lock.release();
           }
@@ -126,7 +126,7 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
         }
         if (!outcome.ok) throw new AdminError('ADMIN_CONFLICT', outcome.restored ? 'an edit made while this change was written was kept' : undefined, { etag: outcome.etag });
         written = etagOf(bytes);
-        await opts.onWritten?.(written);
+        await opts.onWritten?.(written, result.text);
         return { result, etagBefore, etagAfter: written, raced: outcome.raced };
       });
     },

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PropertyProblem } from '../linkis/properties';
-import type { AuditLog } from './audit';
+import type { AuditLog, AuditRecord } from './audit';
+import { diffOne } from './token-diff';
+import type { TokenUsage } from './token-usage';
 import type { TokenEdit, TokenRules, TokenView, Users } from './tokens-file';
 import type { TokensRepo } from './tokens-repo';
 import { editOffThread, readTokensOffThread } from './tokens-worker';
@@ -19,8 +21,10 @@ export interface Actor {
 
 export interface TokenListing {
   etag: string;
-  /** A weak token has `weak: "<reason>"`. */
+  /** A weak token has `weak: "<reason>"`. With a search, only the tokens that match. */
   tokens: TokenView[];
+  /** Tokens in the file, whatever the search. */
+  total: number;
   /** Non-empty when the file on disk is refused by the gateway (the previous rules are in force). */
   problems: PropertyProblem[];
 }
@@ -29,6 +33,9 @@ export interface ChangeResult {
   fingerprint: string;
   usersBefore: Users | null;
   usersAfter: Users | null;
+  /** '' for none; null when the token did not or does not exist. */
+  labelBefore?: string | null;
+  labelAfter?: string | null;
   /** The file's ETag after the change (unchanged when `changed` is false). */
   etag: string;
   changed: boolean;
@@ -42,9 +49,12 @@ export interface Created extends ChangeResult {
 export type ChangeEdit = Exclude<TokenEdit, { op: 'create' }>;
 
 export interface TokensService {
-  list(): Promise<TokenListing>;
-  create(actor: Actor, ifMatch: string, users: Users): Promise<Created>;
+  /** `search`: case-insensitive, in the fingerprint, label, users and creator. */
+  list(search?: string): Promise<TokenListing>;
+  create(actor: Actor, ifMatch: string, users: Users, label?: string): Promise<Created>;
   change(actor: Actor, ifMatch: string, edit: ChangeEdit): Promise<ChangeResult>;
+  /** The newest audit records, newest first. */
+  recentAudit(limit: number): Promise<AuditRecord[]>;
 }
 
 /** 24 random bytes, hex: 192 bits, and no character that needs escaping in the file or a header. */
@@ -52,30 +62,59 @@ export function generateToken(): string {
   return randomBytes(24).toString('hex');
 }
 
-export function createTokensService(deps: { repo: TokensRepo; audit: AuditLog; tokenPolicy?: TokenRules['tokenPolicy'] }): TokensService {
+export function matchesSearch(t: TokenView, search: string): boolean {
+  const q = search.trim().toLowerCase();
+  if (!q) return true;
+  const users = t.users === '*' ? ['*'] : t.users;
+  return [t.fingerprint, t.label ?? '', t.createdBy ?? '', ...users].some((s) => s.toLowerCase().includes(q));
+}
+
+export interface TokensServiceDeps {
+  repo: TokensRepo;
+  audit: AuditLog;
+  tokenPolicy?: TokenRules['tokenPolicy'];
+  /** Last use per token, for listings. */
+  usage?: Pick<TokenUsage, 'lastUsed'>;
+  now?: () => Date;
+}
+
+export function createTokensService(deps: TokensServiceDeps): TokensService {
   const { repo, audit } = deps;
+  const now = deps.now ?? (() => new Date());
   // The gateway's policy: under `strict` a file with a weak token is refused here too (fix it by hand first).
   const rules: TokenRules = { tokenPolicy: deps.tokenPolicy ?? 'warn' };
 
   async function apply(actor: Actor, ifMatch: string, edit: TokenEdit): Promise<ChangeResult> {
-    const { result, etagBefore, etagAfter, raced } = await repo.update(ifMatch, (text) => editOffThread(text, edit, rules));
-    const { fingerprint, usersBefore, usersAfter, changed } = result;
-    if (changed) await audit.record({ admin: actor.name, via: actor.via, operation: edit.op, token: fingerprint, usersBefore, usersAfter, etagBefore, etagAfter });
-    // Someone replaced the file in the instant of our rename: their bytes are gone. A person must look.
-    if (raced) await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore, etagAfter, applied: false, lost: true });
-    return { fingerprint, usersBefore, usersAfter, etag: etagAfter, changed };
+    const { result, etagAfter } = await repo.update(
+      ifMatch,
+      (text) => editOffThread(text, edit, rules),
+      // Recorded with the writers' lock still held (see TokensRepo.update): no watcher takes it for a hand edit.
+      async ({ result: r, etagBefore, etagAfter: after, raced }) => {
+        const labels = edit.op === 'create' ? { label: r.labelAfter ?? '' } : edit.op === 'set-label' ? { labelBefore: r.labelBefore ?? '', labelAfter: r.labelAfter ?? '' } : {};
+        const diff = diffOne(r.fingerprint, r.usersBefore, r.usersAfter);
+        await audit.record({ admin: actor.name, via: actor.via, operation: edit.op, token: r.fingerprint, usersBefore: r.usersBefore, usersAfter: r.usersAfter, etagBefore, etagAfter: after, ...labels, ...diff });
+        // Someone replaced the file in the instant of our rename: their bytes are gone. A person must look.
+        if (raced) await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore, etagAfter: after, applied: false, lost: true });
+      },
+    );
+    const { fingerprint, usersBefore, usersAfter, labelBefore, labelAfter, changed } = result;
+    return { fingerprint, usersBefore, usersAfter, labelBefore, labelAfter, etag: etagAfter, changed };
   }
 
   return {
-    async list() {
+    async list(search) {
       const { text, etag } = await repo.read();
-      const { tokens, problems } = await readTokensOffThread(text, rules);
-      return { etag, tokens, problems };
+      const [{ tokens, problems }, used] = await Promise.all([readTokensOffThread(text, rules), deps.usage?.lastUsed()]);
+      if (used) for (const t of tokens) if (used.has(t.fingerprint)) t.lastUsed = new Date(used.get(t.fingerprint)!).toISOString();
+      return { etag, tokens: search ? tokens.filter((t) => matchesSearch(t, search)) : tokens, total: tokens.length, problems };
     },
-    async create(actor, ifMatch, users) {
+    async create(actor, ifMatch, users, label) {
       const token = generateToken();
-      return { ...(await apply(actor, ifMatch, { op: 'create', token, users })), token };
+      // When and by whom, in the token's own comment line (token-labels.ts), to the second.
+      const created = { at: now().toISOString().replace(/\.\d+Z$/, 'Z'), by: actor.name };
+      return { ...(await apply(actor, ifMatch, { op: 'create', token, users, label: label ?? '', created })), token };
     },
     change: (actor, ifMatch, edit) => apply(actor, ifMatch, edit),
+    recentAudit: (limit) => audit.recent(limit),
   };
 }

@@ -15,13 +15,18 @@ import { extname, join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { PropertyProblem } from '../linkis/properties';
 import { AdminError } from './admin-error';
+import { diffTokens, type TokenDiff } from './token-diff';
+import type { LabelInfo } from './token-labels';
 import { applyEdit, readTokens, type EditResult, type TokenEdit, type TokenRules, type TokenView } from './tokens-file';
 
 const ROLE = 'linkis-gateway-tokens';
 /** Below this many characters (about 500 tokens, a few ms of work) the work is done on the calling thread. */
 const INLINE_CHARS = 32 * 1024;
 
-type JobBody = { kind: 'edit'; text: string; edit: TokenEdit; rules: TokenRules } | { kind: 'list'; text: string; rules: TokenRules };
+type JobBody =
+  | { kind: 'edit'; text: string; edit: TokenEdit; rules: TokenRules }
+  | { kind: 'list'; text: string; rules: TokenRules }
+  | { kind: 'diff'; before: string; after: string };
 type Job = JobBody & { id: number };
 
 interface Columns {
@@ -32,6 +37,8 @@ interface Columns {
   line: number[];
   /** index → reason, for the few weak tokens. */
   weak: Array<[number, string]>;
+  /** index → label, created, createdBy, for the tokens that have any. */
+  labels: Array<[number, LabelInfo]>;
   problems: PropertyProblem[];
 }
 
@@ -40,13 +47,18 @@ type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false;
 function toColumns(text: string, rules: TokenRules): Columns {
   const { tokens, problems } = readTokens(text, rules);
   const weak: Array<[number, string]> = [];
-  tokens.forEach((t, i) => t.weak && weak.push([i, t.weak]));
+  const labels: Array<[number, LabelInfo]> = [];
+  tokens.forEach((t, i) => {
+    if (t.weak) weak.push([i, t.weak]);
+    if (t.label !== undefined || t.created !== undefined) labels.push([i, { label: t.label, created: t.created, createdBy: t.createdBy }]);
+  });
   return {
     fingerprint: tokens.map((t) => t.fingerprint),
     masked: tokens.map((t) => t.masked),
     users: tokens.map((t) => (t.users === '*' ? '*' : t.users.join(','))),
     line: tokens.map((t) => t.line),
     weak,
+    labels,
     problems,
   };
 }
@@ -55,7 +67,7 @@ if (!isMainThread && (workerData as { role?: string } | undefined)?.role === ROL
   parentPort!.on('message', (job: Job) => {
     let reply: Reply;
     try {
-      reply = { id: job.id, ok: true, value: job.kind === 'edit' ? applyEdit(job.text, job.edit, job.rules) : toColumns(job.text, job.rules) };
+      reply = { id: job.id, ok: true, value: job.kind === 'edit' ? applyEdit(job.text, job.edit, job.rules) : job.kind === 'diff' ? diffTexts(job.before, job.after) : toColumns(job.text, job.rules) };
     } catch (err) {
       const e = err as AdminError;
       reply = { id: job.id, ok: false, error: err instanceof AdminError ? { code: e.code, detail: e.detail, data: e.data, message: e.message } : { message: String((err as Error)?.stack ?? err) } };
@@ -67,11 +79,14 @@ if (!isMainThread && (workerData as { role?: string } | undefined)?.role === ROL
 /** Columns → TokenViews, yielding to the event loop every few ms. */
 async function fromColumns(c: Columns, sliceMs = 4): Promise<TokenView[]> {
   const weak = new Map(c.weak);
+  const labels = new Map(c.labels);
   const out: TokenView[] = new Array(c.fingerprint.length);
   let sliceStart = performance.now();
   for (let i = 0; i < out.length; i++) {
     const u = c.users[i]!;
     const view: TokenView = { fingerprint: c.fingerprint[i]!, masked: c.masked[i]!, users: u === '*' ? '*' : u.split(','), line: c.line[i]! };
+    const l = labels.get(i);
+    if (l) for (const k of ['label', 'created', 'createdBy'] as const) if (l[k] !== undefined) view[k] = l[k];
     const w = weak.get(i);
     out[i] = w ? { ...view, weak: w } : view;
     if ((i & 1023) === 1023 && performance.now() - sliceStart > sliceMs) {
@@ -120,6 +135,16 @@ function run<T>(job: JobBody): Promise<T> {
     pending.set(id, { ok: ok as (v: unknown) => void, fail });
     worker!.postMessage({ ...job, id });
   });
+}
+
+function diffTexts(before: string, after: string): TokenDiff {
+  return diffTokens(readTokens(before).tokens, readTokens(after).tokens);
+}
+
+/** Which tokens appeared, disappeared or changed users between two versions of the file (token-diff.ts). */
+export async function diffOffThread(before: string, after: string): Promise<TokenDiff> {
+  if (before.length + after.length < INLINE_CHARS) return diffTexts(before, after);
+  return run<TokenDiff>({ kind: 'diff', before, after });
 }
 
 /** applyEdit (tokens-file.ts) on the worker thread: the same result, or the same AdminError. */

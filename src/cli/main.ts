@@ -5,6 +5,7 @@
  */
 import { TOKEN_COMMANDS } from './tokens-command';
 import { CHECK_CONFIG_COMMAND } from './check-config-command';
+import { ENTRANCE_COMMANDS } from './entrances-command';
 import { ApiRefusal } from '../admin/tokens-backends';
 import { FLAGS, UsageError, type CliContext, type Command } from './command';
 import { ConfigError } from '../control-plane/config';
@@ -12,6 +13,7 @@ import { GatewayError } from '../linkis/errors';
 
 export const COMMANDS: Record<string, Command> = {
   ...TOKEN_COMMANDS,
+  ...ENTRANCE_COMMANDS,
   'check-config': CHECK_CONFIG_COMMAND,
 };
 
@@ -34,6 +36,8 @@ function help(): string {
     '  --as NAME            the admin name for the audit in --conf mode (default: your OS user)',
     '  --if-match ETAG      refuse the change unless the file still has this version (default: the version just read)',
     '  --json               machine-readable output',
+    '',
+    'entrances options: --admin-url and --admin-token as above (always a running gateway), --json',
   ].join('\n');
 }
 

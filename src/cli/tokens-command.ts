@@ -31,10 +31,16 @@ function usersArg(words: string[], allowStar: boolean): Users {
   return checkUsers(list, allowStar);
 }
 
+/** `2026-11-28 11:19Z`: minutes are enough to tell a token in use from one forgotten. */
+const when = (iso: string | undefined): string => (iso ? `${iso.slice(0, 16).replace('T', ' ')}Z` : '-');
+
 function table(tokens: TokenView[]): string {
-  const rows = [['FINGERPRINT', 'TOKEN', 'LINE', 'USERS'], ...tokens.map((t) => [t.fingerprint, t.masked, String(t.line), showUsers(t.users)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 3 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  const head = ['FINGERPRINT', 'TOKEN', 'LINE', 'LAST USED', 'CREATED', 'LABEL', 'USERS'];
+  const rows = [head, ...tokens.map((t) => [t.fingerprint, t.masked, String(t.line), t.lastUsed ? when(t.lastUsed) : 'never', when(t.created), t.label ?? '-', showUsers(t.users)])];
+  // Code points, not UTF-16 units, so a label in Chinese lines up as well as a terminal lets it.
+  const len = (c: string) => Array.from(c).length;
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => len(r[i]!))));
+  return rows.map((r) => r.map((c, i) => (i === head.length - 1 ? c : c + ' '.repeat(widths[i]! - len(c)))).join('  ')).join('\n');
 }
 
 async function withBackend(ctx: CliContext, fn: (b: TokensBackend) => Promise<void>): Promise<number> {
@@ -53,7 +59,7 @@ function printChange(ctx: CliContext, verb: string, r: ChangeResult): void {
   ctx.out(r.usersAfter === null ? `Deleted ${r.fingerprint} (it could act as: ${showUsers(r.usersBefore)})` : `${verb} ${r.fingerprint}: ${showUsers(r.usersBefore)} -> ${showUsers(r.usersAfter)}`);
 }
 
-function changeCommand(op: ChangeEdit['op'], usage: string, summary: string, verb: string): Command {
+function changeCommand(op: Exclude<ChangeEdit['op'], 'set-label'>, usage: string, summary: string, verb: string): Command {
   return {
     usage,
     summary,
@@ -75,28 +81,46 @@ function changeCommand(op: ChangeEdit['op'], usage: string, summary: string, ver
 
 export const TOKEN_COMMANDS: Record<string, Command> = {
   'tokens list': {
-    usage: 'tokens list',
-    summary: 'list tokens (by fingerprint) and the users each may act as',
+    usage: 'tokens list [SEARCH]',
+    summary: 'list tokens (by fingerprint, with label, creation and last use) and the users each may act as',
     options: COMMON,
     run: (ctx) =>
       withBackend(ctx, async (b) => {
-        const l = await b.list();
+        const search = ctx.args.join(' ').trim();
+        const l = await b.list(search || undefined);
         if (ctx.flag('json')) return ctx.out(JSON.stringify(l, null, 2));
         ctx.out(`${b.target} (version ${l.etag})\n`);
-        ctx.out(l.tokens.length ? table(l.tokens) : '(no tokens)');
+        ctx.out(l.tokens.length ? table(l.tokens) : search ? `(no token matches "${search}")` : '(no tokens)');
+        if (search && l.tokens.length) ctx.out(`\n${l.tokens.length} of ${l.total} tokens match "${search}"`);
         for (const p of l.problems) ctx.err(`problem: line ${p.line}: ${p.message}`);
         if (l.problems.length) ctx.err('The gateway refuses this file until it is fixed by hand; the previous rules stay in force.');
       }),
   },
   'tokens create': {
-    usage: 'tokens create USER... | "*"',
-    summary: 'create a strong random token for these users (printed once)',
+    usage: 'tokens create USER... | "*" [--label TEXT]',
+    summary: 'create a strong random token for these users (printed once), with a label naming who uses it',
+    options: [...COMMON, 'label'],
+    run: (ctx) =>
+      withBackend(ctx, async (b) => {
+        const c = await b.create(usersArg(ctx.args, true), ctx.opt('if-match'), ctx.opt('label'));
+        if (ctx.flag('json')) return ctx.out(JSON.stringify(c, null, 2));
+        const label = c.labelAfter ? ` "${c.labelAfter}"` : '';
+        ctx.out(`Created a token${label} for ${showUsers(c.usersAfter)} (fingerprint ${c.fingerprint}):\n\n  ${c.token}\n\nIt is shown only this once: store it now.`);
+      }),
+  },
+  'tokens set-label': {
+    usage: 'tokens set-label FINGERPRINT TEXT... | ""',
+    summary: "set a token's label (the comment line above it in proxy.properties); \"\" removes it",
     options: COMMON,
     run: (ctx) =>
       withBackend(ctx, async (b) => {
-        const c = await b.create(usersArg(ctx.args, true), ctx.opt('if-match'));
-        if (ctx.flag('json')) return ctx.out(JSON.stringify(c, null, 2));
-        ctx.out(`Created a token for ${showUsers(c.usersAfter)} (fingerprint ${c.fingerprint}):\n\n  ${c.token}\n\nIt is shown only this once: store it now.`);
+        const [fingerprint, ...words] = ctx.args;
+        if (!fingerprint) throw new UsageError('name the token by its fingerprint (see `tokens list`)');
+        if (words.length === 0) throw new UsageError('give the label ("" to remove it)');
+        const r = await b.change({ op: 'set-label', fingerprint, label: words.join(' ') }, ctx.opt('if-match'));
+        if (ctx.flag('json')) return ctx.out(JSON.stringify(r, null, 2));
+        const show = (l: string | null | undefined) => (l ? `"${l}"` : '(none)');
+        ctx.out(r.changed ? `Label of ${r.fingerprint}: ${show(r.labelBefore)} -> ${show(r.labelAfter)}` : `${r.fingerprint}: nothing to change (label ${show(r.labelAfter)})`);
       }),
   },
   'tokens add-users': changeCommand('add-users', 'tokens add-users FINGERPRINT USER...', 'let a token act as more users', 'Added to'),

@@ -44,6 +44,9 @@ export const DEFAULTS: Record<string, string> = {
   'gateway.admin.credentials.file': 'admin.properties',
   'gateway.admin.audit.file': 'audit.log',
   'gateway.admin.allow.public': 'false',
+  // A listener for /metrics (and /health, /ready) alone, needing no admin.properties: off while the port is empty.
+  'gateway.metrics.host': '127.0.0.1',
+  'gateway.metrics.port': '',
   'gateway.publicservice.instances': '',
   'gateway.publicservice.prefixes': 'jobhistory,filesystem',
   'gateway.task.cache.ms': '10000',
@@ -51,6 +54,17 @@ export const DEFAULTS: Record<string, string> = {
   'gateway.session.timeout.ms': '7200000',
   'gateway.session.cookie.secure': 'false',
   'gateway.token.policy': 'warn',
+  // Service discovery (src/control-plane/discovery/): off unless gateway.discovery names a registry.
+  'gateway.discovery': 'static',
+  'gateway.discovery.urls': '',
+  'gateway.discovery.refresh.ms': '5000',
+  'gateway.discovery.full.refresh.ms': '60000',
+  'gateway.discovery.timeout.ms': '3000',
+  'gateway.discovery.entrance.service': 'linkis-cg-entrance',
+  'gateway.discovery.publicservice.service': 'linkis-ps-publicservice',
+  'gateway.discovery.eureka.address': 'hostname',
+  'gateway.discovery.nacos.namespace': '',
+  'gateway.discovery.nacos.group': 'DEFAULT_GROUP',
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);

@@ -10,7 +10,9 @@ import { parsePropertiesBytes } from '../linkis/properties';
 import { PUBLIC_SERVICE_PREFIXES } from '../linkis/routes';
 import { CONFIG_KEYS, DEFAULTS } from './config-keys';
 import { isLoopbackHost, parseInstances, parseSize, type EntranceInstance } from './config-values';
+import { isInstanceName } from '../linkis/execid';
 import { closestKey } from './did-you-mean';
+import { validateDiscovery, type DiscoveryConfig } from './discovery/discovery-config';
 
 export { CONFIG_KEYS } from './config-keys';
 export { isLoopbackHost, parseInstances, parseSize } from './config-values';
@@ -54,6 +56,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** The admin listener (src/admin/); off unless the credentials file names an admin. */
   admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
+  /** /metrics, /health and /ready on a listener of their own, with or without admin credentials; port null: off. */
+  metrics: { host: string; port: number | null };
   /** Processes serving the public port (node:cluster); 1 runs the gateway in the main process. */
   workers: number;
   /** linkis-ps-publicservice: job history, result files and logs. Empty instances: those calls get a 503 naming the key. */
@@ -64,6 +68,8 @@ export interface GatewayConfig {
   session: { secret: string; timeoutMs: number; cookieSecure: boolean };
   /** `warn`: weak tokens are reported and still work; `strict`: a weak token makes proxy.properties invalid. */
   tokenPolicy: 'warn' | 'strict';
+  /** Entrances (and publicservice) from Linkis's service registry instead of the lists above; `static` by default. */
+  discovery: DiscoveryConfig;
 }
 
 export class ConfigError extends Error {
@@ -165,8 +171,14 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
   const level = get('gateway.log.level');
   if (!['error', 'warn', 'info', 'debug'].includes(level)) problems.push(`gateway.log.level: "${level}" is not one of error, warn, info, debug`);
 
+  const publicserviceInstances = parseInstances(get('gateway.publicservice.instances'), problems, 'gateway.publicservice.instances');
+  const discovery = validateDiscovery(get, int, problems, { entrance: instances.length, publicservice: publicserviceInstances.length });
   const draining = get('gateway.entrance.draining').split(',').map((x) => x.trim()).filter(Boolean);
-  for (const d of draining) if (!instances.some((i) => i.name === d)) problems.push(`gateway.entrance.draining: "${d}" is not in gateway.entrance.instances`);
+  for (const d of draining) {
+    // Discovered instances are not known yet: a name is applied when the registry lists it.
+    if (discovery.mode === 'static' && !instances.some((i) => i.name === d)) problems.push(`gateway.entrance.draining: "${d}" is not in gateway.entrance.instances`);
+    else if (discovery.mode !== 'static' && !isInstanceName(d)) problems.push(`gateway.entrance.draining: "${d}" is not host:port`);
+  }
   const healthMode = get('gateway.health.check.mode');
   if (!['tcp', 'http', 'off'].includes(healthMode)) problems.push(`gateway.health.check.mode: "${healthMode}" is not one of tcp, http, off`);
   const healthPath = get('gateway.health.check.path');
@@ -224,8 +236,9 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
     workers: get('gateway.workers') === 'auto' ? availableParallelism() : int('gateway.workers', 1, 256),
     admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
+    metrics: validateMetrics(get, int, nonEmpty, [port, get('gateway.admin.port')], problems),
     publicservice: {
-      instances: parseInstances(get('gateway.publicservice.instances'), problems, 'gateway.publicservice.instances'),
+      instances: publicserviceInstances,
       prefixes: publicServicePrefixes(get('gateway.publicservice.prefixes'), problems),
     },
     taskCacheMs: int('gateway.task.cache.ms', 0, 3_600_000),
@@ -235,6 +248,7 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
       cookieSecure: bool('gateway.session.cookie.secure', get, problems),
     },
     tokenPolicy: oneOf('gateway.token.policy', get('gateway.token.policy'), ['warn', 'strict'] as const, problems),
+    discovery,
   };
   if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems, config);
   return config;
@@ -264,6 +278,16 @@ function sessionSecret(value: string, problems: string[]): string {
   // The secret signs session cookies: a short one could be guessed offline from one cookie.
   if (value && value.length < 32) problems.push(`gateway.session.secret: must be at least 32 characters (e.g. openssl rand -hex 32), or empty to generate one into the conf directory`);
   return value;
+}
+
+function validateMetrics(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, taken: [number, string], problems: string[]): GatewayConfig['metrics'] {
+  const host = nonEmpty('gateway.metrics.host');
+  // Read-only numbers, so no loopback rule as for the admin listener: Prometheus usually scrapes from elsewhere.
+  if (get('gateway.metrics.port') === '') return { host, port: null };
+  const port = int('gateway.metrics.port', 0, 65535);
+  if (port !== 0 && port === taken[0]) problems.push(`gateway.metrics.port: ${port} is also gateway.server.port; the metrics listener needs its own port`);
+  if (port !== 0 && String(port) === taken[1]) problems.push(`gateway.metrics.port: ${port} is also gateway.admin.port; /metrics is on the admin listener already, leave gateway.metrics.port empty`);
+  return { host, port };
 }
 
 function validateAdmin(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, confDir: string, serverPort: number, problems: string[]): GatewayConfig['admin'] {

@@ -3,6 +3,10 @@
  * Follow-ups look an instance up by the name in their execID; submissions ask the balancer for one.
  */
 import type { EntranceInstance } from './config-values';
+import { drainHere, type DrainChange, type DrainCoordinator, type DrainOutcome } from './draining';
+
+export type { DrainChange, DrainCoordinator, DrainOutcome } from './draining';
+export { drainHere } from './draining';
 
 export interface Upstream {
   readonly name: string;
@@ -13,6 +17,34 @@ export interface Upstream {
   draining: boolean;
   consecutiveFailures: number;
   inFlight: number;
+  /** What the service registry says of it (gateway.discovery); absent for configured instances. */
+  registration?: Registration;
+}
+
+/** An instance as a service registry lists it (src/control-plane/discovery/). */
+export interface DiscoveredInstance {
+  /** The name the instance writes into its execIDs. */
+  name: string;
+  url: string;
+  /** The registry's word for it, for logs: Eureka's status, or UP/DOWN/DISABLED/ZERO_WEIGHT from Nacos. */
+  status: string;
+  /** The registry lets it take new jobs (Eureka UP; Nacos healthy, enabled, weight > 0). */
+  up: boolean;
+  /** When it registered (ms): jobInstanceKey's instanceRegistryTimestamp; 0 when unknown. */
+  registeredAt: number;
+}
+
+export interface Registration {
+  status: string;
+  up: boolean;
+  registeredAt: number;
+  /** False once it left the registry: it still serves follow-ups for the jobs it holds, until it stops answering. */
+  listed: boolean;
+}
+
+/** Takes new submissions: healthy, not draining, and (when discovered) UP in the registry. */
+export function takesSubmissions(u: Upstream): boolean {
+  return u.healthy && !u.draining && (u.registration?.up ?? true);
 }
 
 export interface UpstreamRegistry {
@@ -26,7 +58,21 @@ export interface UpstreamRegistry {
   markSuccess(name: string): void;
   /** An active check's verdict (after its thresholds); an instance it takes out stays out until it brings it back. */
   setHealthy(name: string, healthy: boolean, why: string): void;
+  /** In this process only: what a coordinator applies in each worker. False for an unknown name. */
   setDraining(name: string, draining: boolean): boolean;
+  /**
+   * Drains or undrains for the whole gateway through the coordinator (by default this process alone);
+   * resolves once it is in force. Null for an unknown name.
+   */
+  drain(change: DrainChange): Promise<DrainOutcome | null>;
+  /** main installs the cluster-wide, audited coordinator; tests keep the default. */
+  setDrainCoordinator(coordinator: DrainCoordinator): void;
+  /**
+   * Applies a registry listing: adds new instances, updates status and registry time, and keeps departed
+   * ones for follow-ups (no new submissions) until they stop answering, then removes them. Configured
+   * instances are never touched. Returns the names added.
+   */
+  sync(found: readonly DiscoveredInstance[]): string[];
   onChange(listener: (u: Upstream, why: string) => void): () => void;
   close(): void;
 }
@@ -51,6 +97,7 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
   const checkedOut = new Set<string>();
   const listeners = new Set<(u: Upstream, why: string) => void>();
   let cursor = 0;
+  let coordinator: DrainCoordinator | undefined;
 
   const changed = (u: Upstream, why: string) => listeners.forEach((l) => l(u, why));
   const setHealthy = (u: Upstream, healthy: boolean, why: string) => {
@@ -63,14 +110,14 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
     changed(u, why);
   };
 
-  return {
+  const registry: UpstreamRegistry = {
     get: (name) => byName.get(name),
     all: () => list,
     pick(exclude) {
       const n = list.length;
       for (let i = 0; i < n; i++) {
         const u = list[(cursor + i) % n];
-        if (u.draining || exclude?.has(u.name)) continue;
+        if (u.draining || exclude?.has(u.name) || u.registration?.up === false) continue;
         // After ejectMs an ejected instance is offered again until a request succeeds or fails: passive recovery
         // without a checker (the active checker, when on, decides sooner).
         if (!u.healthy && (checkedOut.has(u.name) || now() - (ejectedAt.get(u.name) ?? 0) < opts.ejectMs)) continue;
@@ -110,6 +157,51 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
       }
       return true;
     },
+    drain: async (change) => (byName.has(change.name) ? (coordinator ?? drainHere(registry))(change) : null),
+    setDrainCoordinator(c) {
+      coordinator = c;
+    },
+    sync(found) {
+      const added: string[] = [];
+      const listed = new Set<string>();
+      const add = (f: DiscoveredInstance) => {
+        const u: Upstream = { name: f.name, role, url: f.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0, registration: { status: f.status, up: f.up, registeredAt: f.registeredAt, listed: true } };
+        list.push(u);
+        byName.set(u.name, u);
+        added.push(u.name);
+        changed(u, `registered (${f.status}) at ${f.url}`);
+      };
+      const remove = (u: Upstream, why: string) => {
+        list.splice(list.indexOf(u), 1);
+        byName.delete(u.name);
+        ejectedAt.delete(u.name);
+        checkedOut.delete(u.name);
+        changed(u, why);
+      };
+      for (const f of found) {
+        listed.add(f.name);
+        const u = byName.get(f.name);
+        if (!u) add(f);
+        else if (!u.registration) continue; // configured by name: the configuration wins
+        else if (u.url !== f.url) {
+          // Same name at a new address: a new upstream (requests in flight finish on the old object).
+          remove(u, `moved to ${f.url}`);
+          add(f);
+        } else {
+          const was = u.registration;
+          u.registration = { status: f.status, up: f.up, registeredAt: f.registeredAt, listed: true };
+          if (was.status !== f.status || !was.listed) changed(u, `registry: ${f.status}`);
+        }
+      }
+      for (const u of [...list]) {
+        if (!u.registration || listed.has(u.name)) continue;
+        if (u.registration.listed) {
+          u.registration = { ...u.registration, status: 'GONE', up: false, listed: false };
+          changed(u, 'left the registry: follow-ups only, while it answers');
+        } else if (!u.healthy) remove(u, 'removed: left the registry and stopped answering');
+      }
+      return added;
+    },
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -118,4 +210,5 @@ export function createUpstreamRegistry(instances: EntranceInstance[], opts: Regi
       listeners.clear();
     },
   };
+  return registry;
 }

@@ -34,6 +34,8 @@ export interface TaskLocatorOptions {
   cacheMs: number;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
+  /** The registry time of the named Entrance (gateway.discovery), for jobInstanceKey; 0 when not discovered. */
+  registryTimestamp?: (instance: string) => number;
   maxEntries?: number;
   now?: () => number;
 }
@@ -52,7 +54,8 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
     cache.set(key, { task, at: now() });
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
   };
-  const located = (task: TaskRecord, source: TaskLocation['source']): TaskLocation => ({ instance: task.instance, jobInstanceKey: jobInstanceJson(task), source });
+  // Built per request, cache hit or not: the instance may have registered again since the lookup.
+  const located = (task: TaskRecord, source: TaskLocation['source']): TaskLocation => ({ instance: task.instance, jobInstanceKey: jobInstanceJson(task, opts.registryTimestamp?.(task.instance) ?? 0), source });
 
   const fetchTask = (taskId: string, user: string, requestId: string, tried: Set<string>): Promise<TaskRecord> => {
     const ps = opts.publicservice.pick(tried);

@@ -44,9 +44,10 @@ export function readTaskAnswer(answer: unknown): TaskAnswer {
 
 /**
  * JobInstance as Gson writes it (field order status, instances, jobReqId, createTimestamp,
- * instanceRegistryTimestamp). The registry timestamp is 0, which is what Linkis 1.8.0's gateway sends for
- * a live instance (SpringRPCServerLoader never sets it): an Entrance compares it with createTimestamp to
- * tell a failed-over job, and the gateway only ever routes to the instance the history names.
+ * instanceRegistryTimestamp). An Entrance compares the registry timestamp with createTimestamp to tell a
+ * failed-over job (registered after the job was created: status answers Inited, kill only marks the job
+ * Cancelled in the history). 0 for configured instances, what Linkis 1.8.0's gateway sends for a live
+ * instance (SpringRPCServerLoader never sets it); with discovery, the instance's registration time.
  */
 export function jobInstanceJson(task: TaskRecord, registryTimestamp = 0): string {
   return JSON.stringify({ status: task.status, instances: task.instance, jobReqId: task.jobReqId, createTimestamp: task.createTimestamp, instanceRegistryTimestamp: registryTimestamp });

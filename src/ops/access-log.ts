@@ -21,12 +21,14 @@ const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 50;
 const LEVELS: Record<string, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
-export function createAccessLog(opts: { logger: Logger; level: string; pretty: boolean; stream?: NodeJS.WritableStream; flushMs?: number }): AccessLog {
+/** `worker`: the same worker id the logger writes (logger.ts); the JSON lines bypass winston, so they add it here. */
+export function createAccessLog(opts: { logger: Logger; level: string; pretty: boolean; stream?: NodeJS.WritableStream; flushMs?: number; worker?: number }): AccessLog {
   if ((LEVELS[opts.level] ?? 2) < LEVELS.info) return { write() {}, flush() {}, close() {} };
   if (opts.pretty) {
     return { write: (fields) => opts.logger.info('access', fields), flush() {}, close() {} };
   }
   const stream = opts.stream ?? process.stdout;
+  const worker = opts.worker; // undefined is left out by JSON.stringify: a single process writes no worker
   let pending = '';
   let scheduled: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -39,7 +41,7 @@ export function createAccessLog(opts: { logger: Logger; level: string; pretty: b
   };
   return {
     write(fields) {
-      pending += `${JSON.stringify({ level: 'info', message: 'access', timestamp: new Date().toISOString(), ...fields })}\n`;
+      pending += `${JSON.stringify({ level: 'info', message: 'access', timestamp: new Date().toISOString(), worker, ...fields })}\n`;
       if (pending.length >= FLUSH_BYTES) flush();
       else if (!scheduled) (scheduled = setTimeout(flush, opts.flushMs ?? FLUSH_MS)).unref();
     },

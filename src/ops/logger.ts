@@ -9,7 +9,12 @@ export function isPretty(log: GatewayConfig['log'], isTTY: boolean | undefined =
   return log.format === 'pretty' || (log.format === 'auto' && !!isTTY);
 }
 
-export function createLogger(log: GatewayConfig['log'], opts: { isTTY?: boolean; stream?: NodeJS.WritableStream } = {}): winston.Logger {
+/**
+ * `worker`: with gateway.workers > 1, written on every line (0 for the supervising primary, 1, 2, ... for
+ * the workers, a replacement taking the next number), so lines from N processes on one stdout can be told
+ * apart and followed. A single process writes none.
+ */
+export function createLogger(log: GatewayConfig['log'], opts: { isTTY?: boolean; stream?: NodeJS.WritableStream; worker?: number } = {}): winston.Logger {
   const pretty = isPretty(log, opts.isTTY ?? process.stdout.isTTY);
   const format = pretty
     ? winston.format.combine(
@@ -21,5 +26,5 @@ export function createLogger(log: GatewayConfig['log'], opts: { isTTY?: boolean;
       )
     : winston.format.combine(winston.format.timestamp(), winston.format.json());
   const transport = opts.stream ? new winston.transports.Stream({ stream: opts.stream }) : new winston.transports.Console();
-  return winston.createLogger({ level: log.level, format, transports: [transport] });
+  return winston.createLogger({ level: log.level, format, transports: [transport], defaultMeta: opts.worker === undefined ? undefined : { worker: opts.worker } });
 }

@@ -2,9 +2,13 @@
  * Prometheus metrics (prom-client) in a registry of their own: no global default registry, so two
  * gateways in one test process never share counters. Label values come from small fixed sets (route
  * kinds, status codes, configured instance names, refusal reasons), never from users or execIDs.
+ *
+ * With several workers the cluster primary merges every worker's registry (ops-routes.ts) by each
+ * metric's `aggregator`: prom-client sums by default, right for counters, histograms and requests in
+ * flight, wrong for a gauge every worker reports the same thing in (each Entrance's state, the tokens).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { UpstreamRegistry } from '../control-plane/upstreams';
+import { takesSubmissions, type UpstreamRegistry } from '../control-plane/upstreams';
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -14,6 +18,8 @@ export interface GatewayMetrics {
   upstreamFailure(instance: string, failure: string): void;
   rateLimited(scope: 'client' | 'user'): void;
   allowlistReload(ok: boolean, tokens: number): void;
+  /** One read of the service registry (gateway.discovery): answered and applied, or not. */
+  discoveryRefresh(registry: string, ok: boolean): void;
   render(): Promise<string>;
   close(): void;
 }
@@ -34,27 +40,44 @@ export function createMetrics(pools: UpstreamRegistry | readonly UpstreamRegistr
   const failures = new Counter({ name: 'linkis_gateway_upstream_failures_total', help: 'Failed connections to Entrances, by kind (refused, timeout, reset, ...)', labelNames: ['instance', 'failure'] as const, registers: [registry] });
   const limited = new Counter({ name: 'linkis_gateway_rate_limited_total', help: 'Requests refused by a rate limit, by scope', labelNames: ['scope'] as const, registers: [registry] });
   const reloads = new Counter({ name: 'linkis_gateway_allowlist_reloads_total', help: 'proxy.properties reloads, by result', labelNames: ['result'] as const, registers: [registry] });
-  const tokens = new Gauge({ name: 'linkis_gateway_allowlist_tokens', help: 'Tokens in the allowlist in force', registers: [registry] });
+  // Every worker loads the same file: they differ only for the instant of a reload, so one value, not the sum.
+  const tokens = new Gauge({ name: 'linkis_gateway_allowlist_tokens', help: 'Tokens in the allowlist in force', aggregator: 'max', registers: [registry] });
   // Read from the registry when scraped, so the hot path does no gauge bookkeeping.
   new Gauge({
     name: 'linkis_gateway_upstream_healthy',
-    help: '1 if the Entrance is taking new jobs (healthy and not draining), else 0',
+    help: '1 if the Entrance is taking new jobs (healthy, not draining, UP in the service registry), else 0',
     labelNames: ['instance'] as const,
     registers: [registry],
+    // Each worker checks health on its own: 1 when at least one worker sends the instance new jobs, so
+    // `sum(linkis_gateway_upstream_healthy) == 0` still means no new job can go anywhere.
+    aggregator: 'max',
     collect() {
-      for (const u of upstreams.all()) this.set({ instance: u.name }, u.healthy && !u.draining ? 1 : 0);
+      this.reset(); // instances discovery removed are no longer reported
+      for (const u of upstreams.all()) this.set({ instance: u.name }, takesSubmissions(u) ? 1 : 0);
     },
   });
   new Gauge({
     name: 'linkis_gateway_upstream_in_flight',
     help: 'Requests in flight to each Entrance',
     labelNames: ['instance'] as const,
+    // Summed across workers (prom-client's default): each worker's requests are its own.
     registers: [registry],
     collect() {
+      this.reset();
       for (const u of upstreams.all()) this.set({ instance: u.name }, u.inFlight);
     },
   });
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'linkis_gateway_' });
+  // Labelled by registry, so a gateway without discovery exports no series at all. Each worker reads the
+  // registry on its own: 0 when any of them could not.
+  const registryUp = new Gauge({ name: 'linkis_gateway_discovery_up', help: '1 if the last read of the service registry succeeded, else 0 (the last known instances stay in force)', labelNames: ['registry'] as const, aggregator: 'min', registers: [registry] });
+  const registryReads = new Counter({ name: 'linkis_gateway_discovery_refreshes_total', help: 'Reads of the service registry, by result', labelNames: ['registry', 'result'] as const, registers: [registry] });
+  if (opts.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'linkis_gateway_' });
+    // prom-client already aggregates event-loop lag (average/min/max) and start time (omitted); memory and
+    // CPU add up to the gateway's total. The open-file limit is each process's own: not a total.
+    const maxFds = registry.getSingleMetric('linkis_gateway_process_max_fds') as { aggregator?: string } | undefined;
+    if (maxFds) maxFds.aggregator = 'max';
+  }
 
   // Label children cached by their values: prom-client hashes and validates a label object on every
   // call, which the hot path need not pay for values it has seen (the sets are small and fixed).
@@ -77,6 +100,10 @@ export function createMetrics(pools: UpstreamRegistry | readonly UpstreamRegistr
     allowlistReload(ok, n) {
       reloads.inc({ result: ok ? 'ok' : 'failed' });
       tokens.set(n);
+    },
+    discoveryRefresh(name, ok) {
+      registryUp.set({ registry: name }, ok ? 1 : 0);
+      registryReads.inc({ registry: name, result: ok ? 'ok' : 'failed' });
     },
     render: () => registry.metrics(),
     close: () => registry.clear(),

@@ -4,9 +4,10 @@
  * shutdown on so that each worker drains its own connections.
  *
  * Per worker: the allowlist (each reloads the same file), health state, the keep-alive sockets to
- * Entrances, the ticket cache, and metrics (scrape each worker's admin port, or use one worker for
- * metrics). Shared only through Redis: rate-limit counters (gateway.ratelimit.redis.url); without
- * Redis each worker counts on its own, so the effective limit is up to workers × the configured limit.
+ * Entrances, the ticket cache. Through the primary: draining (cluster-draining.ts) and metrics (a scrape
+ * merges every worker's, ops-routes.ts). Shared only through Redis: rate-limit counters
+ * (gateway.ratelimit.redis.url); without Redis each worker counts on its own, so the effective limit is
+ * up to workers × the configured limit.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'winston';
@@ -22,7 +23,7 @@ export function superviseWorkers(count: number, logger: Logger): WorkerSuperviso
   const fork = (): Worker => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    logger.error('worker exited unexpectedly', { event: 'worker.exit', pid: worker.process.pid, code, signal });
+    logger.error('worker exited unexpectedly', { event: 'worker.exit', workerId: worker.id, pid: worker.process.pid, code, signal });
     const now = Date.now();
     recentDeaths.push(now);
     while (recentDeaths.length && now - recentDeaths[0] > 60_000) recentDeaths.shift();
@@ -33,6 +34,8 @@ export function superviseWorkers(count: number, logger: Logger): WorkerSuperviso
     }
     fork();
   });
+  // Maps the `worker` number on every log line to a process (a replacement takes the next number).
+  cluster.on('online', (worker) => logger.info('worker started', { event: 'worker.online', workerId: worker.id, pid: worker.process.pid }));
   for (let i = 0; i < count; i++) fork();
   logger.info('started workers', { event: 'workers', count });
 

@@ -53,10 +53,12 @@ describe('admin API', () => {
     assert.equal(r.body.method, '/admin/api/tokens');
     assert.equal(r.body.data.etag, sha(ORIGINAL));
     assert.equal(r.headers.get('etag'), `"${sha(ORIGINAL)}"`);
+    // The comment right above each token is its label.
     assert.deepEqual(r.body.data.tokens, [
-      { fingerprint: tokenFingerprint(TOKEN), masked: 'test…', users: ['alice', 'bob'], line: 4 },
-      { fingerprint: tokenFingerprint(OTHER_TOKEN), masked: 'othe…', users: '*', line: 6 },
+      { fingerprint: tokenFingerprint(TOKEN), masked: 'test…', users: ['alice', 'bob'], line: 4, label: 'the BI service' },
+      { fingerprint: tokenFingerprint(OTHER_TOKEN), masked: 'othe…', users: '*', line: 6, label: 'the scheduler' },
     ]);
+    assert.equal(r.body.data.total, 2);
     assert.deepEqual(r.body.data.problems, []);
     const me = await api('GET', 'me');
     assert.equal(me.body.data.admin, ADMIN_NAME);
@@ -91,16 +93,20 @@ describe('admin API', () => {
   });
 
   it('each operation changes the file and the live gateway within 2 s, touching nothing else', async () => {
-    // create: the token is in the answer once, appended to the file, and works at once
-    const c = await adm.api('POST', 'tokens', { body: { users: ['carol'] }, ifMatch: `"${await etag()}"` });
+    // create: the token is in the answer once, appended to the file under its label line, and works at once
+    const c = await adm.api('POST', 'tokens', { body: { users: ['carol'], label: 'nightly ETL' }, ifMatch: `"${await etag()}"` });
     assert.equal(c.status, 200, c.text);
     const token = c.body.data.token as string;
     created.push(token);
     assert.match(token, /^[0-9a-f]{48}$/);
     assert.equal(c.body.data.fingerprint, tokenFingerprint(token));
+    assert.equal(c.body.data.label, 'nightly ETL');
     assert.equal(c.headers.get('etag'), `"${c.body.data.etag}"`);
     assert.match(c.body.message, /shown only this once/);
-    assert.equal(adm.file(), `${ORIGINAL}${token}=carol\n`);
+    let labelLine = /^# nightly ETL \(created (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) by ops-anna\)$/m.exec(adm.file())![0];
+    assert.equal(adm.file(), `${ORIGINAL}${labelLine}\n${token}=carol\n`);
+    const listed = (await api('GET', 'tokens')).body.data.tokens.at(-1);
+    assert.deepEqual([listed.label, listed.createdBy, Math.abs(Date.parse(listed.created) - Date.now()) < 60_000], ['nightly ETL', ADMIN_NAME, true]);
     await expectDecision(gw, token, 'carol', 200);
     assert.equal(await decision(gw, token, 'dave'), 403);
 
@@ -109,9 +115,18 @@ describe('admin API', () => {
       const r = await api(method, path, { body, ifMatch: `"${await etag()}"` });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.status, 0);
-      assert.equal(adm.file(), fileLine === null ? ORIGINAL : `${ORIGINAL}${token}=${fileLine}\n`);
+      assert.equal(adm.file(), fileLine === null ? ORIGINAL : `${ORIGINAL}${labelLine}\n${token}=${fileLine}\n`);
       return r;
     };
+    // The label, later: the comment line changes, the stamp stays.
+    const relabel = await api('PUT', `tokens/${fp}/label`, { body: { label: 'ETL (billing)' }, ifMatch: `"${await etag()}"` });
+    assert.equal(relabel.status, 200, relabel.text);
+    assert.deepEqual([relabel.body.data.labelBefore, relabel.body.data.labelAfter], ['nightly ETL', 'ETL (billing)']);
+    labelLine = labelLine.replace('nightly ETL', 'ETL (billing)');
+    assert.equal(adm.file(), `${ORIGINAL}${labelLine}\n${token}=carol\n`);
+    // Searchable, by label as by user or fingerprint.
+    for (const q of ['billing', 'CAROL', fp.slice(7, 13)]) assert.deepEqual((await api('GET', `tokens?search=${encodeURIComponent(q)}`)).body.data.tokens.map((t: any) => t.fingerprint), [fp], q);
+    assert.deepEqual((await api('GET', 'tokens?search=nobody-has-this')).body.data.tokens, []);
     const add = await step('POST', `tokens/${fp}/users`, { add: ['dave', 'erin'] }, 'carol,dave,erin');
     assert.deepEqual([add.body.data.usersBefore, add.body.data.usersAfter], [['carol'], ['carol', 'dave', 'erin']]);
     await expectDecision(gw, token, 'dave', 200);
@@ -138,6 +153,7 @@ describe('admin API', () => {
       audit.map((a) => [a.admin, a.via, a.operation, a.token]),
       [
         [ADMIN_NAME, 'api', 'create', fp],
+        [ADMIN_NAME, 'api', 'set-label', fp],
         [ADMIN_NAME, 'api', 'add-users', fp],
         [ADMIN_NAME, 'api', 'remove-users', fp],
         [ADMIN_NAME, 'api', 'set-users', fp],
@@ -146,7 +162,15 @@ describe('admin API', () => {
         [ADMIN_NAME, 'api', 'add-users', tokenFingerprint(TOKEN)],
       ],
     );
-    assert.deepEqual([audit[3].usersBefore, audit[3].usersAfter], [['dave', 'erin'], '*']);
+    assert.deepEqual([audit[4].usersBefore, audit[4].usersAfter], [['dave', 'erin'], '*']);
+    // Every record says which tokens appeared, disappeared or changed users, as hand edits do.
+    assert.deepEqual([audit[0].label, audit[0].appeared, audit[0].disappeared, audit[0].usersChanged], ['nightly ETL', [{ token: fp, users: ['carol'] }], [], []]);
+    assert.deepEqual([audit[1].labelBefore, audit[1].labelAfter, audit[1].usersChanged], ['nightly ETL', 'ETL (billing)', []]);
+    assert.deepEqual(audit[4].usersChanged, [{ token: fp, added: ['*'], removed: ['dave', 'erin'] }]);
+    assert.deepEqual(audit[6].disappeared, [{ token: fp, users: ['frank'] }]);
+    // The API shows the recent audit, newest first.
+    const recent = await api('GET', 'audit?limit=3');
+    assert.deepEqual(recent.body.data.records.map((a: any) => a.operation), ['add-users', 'delete', 'set-users']);
     for (let i = 1; i < audit.length; i++) assert.equal(audit[i].etagBefore, audit[i - 1].etagAfter);
     assert.equal(audit[audit.length - 1].etagAfter, sha(adm.file()));
     assert.ok(gw.logs.some((l) => l.event === 'admin.audit' && l.operation === 'delete' && l.admin === ADMIN_NAME));
@@ -159,10 +183,19 @@ describe('admin API', () => {
   it('a change needs If-Match: missing or unusable → 428; stale → 409 with the current ETag', async () => {
     const before = adm.file();
     const path = `tokens/${tokenFingerprint(TOKEN)}/users`;
-    for (const ifMatch of [undefined, '*', 'W/"abc"', '"abc"']) {
+    // Each 428 says what is wrong with this If-Match: missing, "*" or weak, or not an ETag at all.
+    for (const [ifMatch, message] of [
+      [undefined, /needs the If-Match header/],
+      ['*', /"\*" or a weak ETag cannot protect/],
+      ['W/"abc"', /"\*" or a weak ETag cannot protect/],
+      ['"abc"', /your last read: If-Match is not an ETag: send data\.etag of your last read \(64 hex characters, in quotes\)$/],
+      [`"${TOKEN}"`, /is not an ETag/],
+    ] as const) {
       const r = await api('PUT', path, { body: { users: ['x'] }, ifMatch });
       assert.equal(r.status, 428, `${ifMatch}: ${r.text}`);
       assert.equal(r.body.data.errorCode, 'ADMIN_PRECONDITION_REQUIRED');
+      assert.match(r.body.message, message, `${ifMatch}`);
+      if (ifMatch?.startsWith('"')) assert.ok(!/weak|"\*"/.test(r.body.message) && !r.body.message.includes(TOKEN), r.body.message);
     }
     const stale = await api('PUT', path, { body: { users: ['x'] }, ifMatch: `"${sha('something else')}"` });
     assert.equal(stale.status, 409);
@@ -362,7 +395,7 @@ describe('admin API and weak tokens', () => {
       const r = await adm.api('GET', 'tokens');
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.data.tokens, [
-        { fingerprint: tokenFingerprint('abc'), masked: '…', users: ['alice'], line: 2, weak: 'shorter than 16 characters (3)' },
+        { fingerprint: tokenFingerprint('abc'), masked: '…', users: ['alice'], line: 2, label: 'from a Linkis install', weak: 'shorter than 16 characters (3)' },
         { fingerprint: tokenFingerprint(TOKEN), masked: 'test…', users: ['bob'], line: 3 },
         { fingerprint: tokenFingerprint('LINKIS-UNAVAILABLE-TOKEN'), masked: 'LINK…', users: '*', line: 4, weak: 'a well-known Linkis default or example value' },
       ]);

@@ -62,10 +62,13 @@ describe('admin page in chromium', () => {
     await page.waitForSelector('#app:not([hidden])');
     assert.equal(await page.textContent('#who-name'), ADMIN_NAME);
     assert.equal(await page.locator('#tokens tbody tr').count(), 2);
-    assert.equal(await page.textContent(`tr[data-fingerprint="${tokenFingerprint(TOKEN)}"] td:nth-child(2)`), 'test…');
+    assert.equal(await page.textContent(`tr[data-fingerprint="${tokenFingerprint(TOKEN)}"] .masked`), 'test…');
+    // The comment right above a token is its label.
+    assert.equal(await page.textContent(`tr[data-fingerprint="${tokenFingerprint(OTHER_TOKEN)}"] .token-label`), 'scheduler');
 
-    // Create: the token is shown once, with a copy button.
+    // Create, with a label: the token is shown once, with a copy button.
     await page.fill('#create-users', 'carol');
+    await page.fill('#create-label', 'nightly reports');
     await page.click('#create-form button[type=submit]');
     await page.waitForSelector('#created:not([hidden])');
     const token = (await page.textContent('#created-token'))!;
@@ -73,7 +76,11 @@ describe('admin page in chromium', () => {
     const fp = tokenFingerprint(token);
     const row = `tr[data-fingerprint="${fp}"]`;
     await page.waitForSelector(row);
-    assert.equal(adm.file(), `${ORIGINAL}${token}=carol\n`);
+    const labelLine = /^# nightly reports \(created \S+Z by ops-anna\)$/m.exec(adm.file())![0];
+    const withNew = (users: string) => `${ORIGINAL}${labelLine}\n${token}=${users}\n`;
+    assert.equal(adm.file(), withNew('carol'));
+    assert.equal(await page.textContent(`${row} .token-label`), 'nightly reports');
+    assert.match((await page.textContent(`${row} td.created-at`))!, /^\d{4}-\d\d-\d\d \d\d:\d\dby ops-anna$/);
     await expectDecision(gw, token, 'carol', 200);
     assert.equal(await decision(gw, token, 'dave'), 403);
 
@@ -81,7 +88,7 @@ describe('admin page in chromium', () => {
     await page.fill(`${row} .add-user input`, 'dave');
     await page.click(`${row} .add-user button`);
     await page.waitForSelector(`${row} .chip[data-user="dave"]`);
-    assert.equal(adm.file(), `${ORIGINAL}${token}=carol,dave\n`);
+    assert.equal(adm.file(), withNew('carol,dave'));
     await expectDecision(gw, token, 'dave', 200);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'admin-page.png'), fullPage: true });
@@ -94,20 +101,20 @@ describe('admin page in chromium', () => {
     assert.match((await page.textContent('#confirm-text'))!, /Remove carol/);
     await page.click('#confirm-ok');
     await page.waitForSelector(`${row} .chip[data-user="carol"]`, { state: 'detached' });
-    assert.equal(adm.file(), `${ORIGINAL}${token}=dave\n`);
+    assert.equal(adm.file(), withNew('dave'));
     await expectDecision(gw, token, 'carol', 403);
 
     // Delete: cancelling does nothing; confirming deletes.
     await page.click(`${row} .delete-token`);
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-cancel');
-    assert.equal(adm.file(), `${ORIGINAL}${token}=dave\n`);
+    assert.equal(adm.file(), withNew('dave'));
     await page.click(`${row} .delete-token`);
     await page.waitForSelector('#confirm[open]');
     assert.match((await page.textContent('#confirm-text'))!, /Delete token sha256:/);
     await page.click('#confirm-ok');
     await page.waitForSelector(row, { state: 'detached' });
-    assert.equal(adm.file(), ORIGINAL);
+    assert.equal(adm.file(), ORIGINAL, 'the token and its label line are gone');
     await expectDecision(gw, token, 'dave', 401);
   });
 
@@ -122,6 +129,8 @@ describe('admin page in chromium', () => {
     assert.equal(adm.file(), handEdit);
     await page.click('#error-reload');
     await page.waitForSelector(`${row} .chip[data-user="hand"]`);
+    // What the admin typed survives the Reload: they can press Add again on the current version.
+    assert.equal(await page.inputValue(`${row} .add-user input`), 'zed');
     // Search narrows the list.
     await page.fill('#search', 'hand');
     assert.equal(await page.locator('#tokens tbody tr').count(), 1);
@@ -138,6 +147,49 @@ describe('admin page in chromium', () => {
     await page.waitForSelector(`${any} .chip[data-user="sched"]`);
     assert.equal(adm.file(), handEdit.replace(`${OTHER_TOKEN}=*`, `${OTHER_TOKEN}=sched`));
     await expectDecision(gw, OTHER_TOKEN, 'zoe', 403);
+  });
+
+  it('tells tokens apart by label, creation and last use; edits a label with every button waiting meanwhile; shows the recent changes', async () => {
+    const other = `tr[data-fingerprint="${tokenFingerprint(OTHER_TOKEN)}"]`;
+    const mine = `tr[data-fingerprint="${tokenFingerprint(TOKEN)}"]`;
+    await expectDecision(gw, OTHER_TOKEN, 'sched', 200);
+    // What the data plane's onAllowed calls for that request (src/main.ts wires it; the CLI test runs that path).
+    adm.admin.usage.note(tokenFingerprint(OTHER_TOKEN));
+    await page.click('#reload');
+    await page.waitForSelector(`${other} td.used-at:not(.never)`);
+    assert.match((await page.textContent(`${other} td.used-at`))!, /^just now\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    assert.equal(await page.textContent(`${mine} td.used-at`), 'never');
+    assert.equal(await page.textContent(`${mine} td.created-at`), 'unknown', 'written by hand: no creation recorded');
+
+    // Edit a label. While the change is in flight, no button can start another one.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/admin/api/tokens/*/label', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.click(`${other} .edit-label`);
+    await page.fill(`${other} .label-form input`, 'scheduler (Airflow)');
+    await page.click(`${other} .label-form button[type=submit]`);
+    await page.waitForSelector('#create-form button[type=submit]:disabled');
+    for (const b of [`${mine} .delete-token`, `${mine} .add-user button`, `${other} .label-form button[type=submit]`, '#reload']) assert.equal(await page.isDisabled(b), true, b);
+    release();
+    await page.waitForSelector(`${other} .token-label:has-text("scheduler (Airflow)")`);
+    await page.unroute('**/admin/api/tokens/*/label');
+    for (const b of ['#create-form button[type=submit]', `${mine} .delete-token`, '#reload']) assert.equal(await page.isDisabled(b), false, b);
+    assert.match(adm.file(), new RegExp(`^# scheduler \\(Airflow\\)\\n${OTHER_TOKEN}=sched$`, 'm'), 'the comment line above the token');
+    // Search finds it by label.
+    await page.fill('#search', 'airflow');
+    assert.equal(await page.locator('#tokens tbody tr').count(), 1);
+    await page.fill('#search', '');
+
+    // Recent changes: the label, the restriction, and the hand edit with what it changed, newest first.
+    await page.waitForSelector('#audit tbody tr[data-operation="set-label"]');
+    assert.deepEqual(await page.locator('#audit tbody tr').evaluateAll((rows) => rows.slice(0, 3).map((r) => r.getAttribute('data-operation'))), ['set-label', 'set-users', 'hand-edit']);
+    assert.match((await page.textContent('#audit tbody tr:nth-child(1)'))!, /ops-anna set-label.*label "scheduler" → "scheduler \(Airflow\)"/);
+    assert.match((await page.textContent('#audit tbody tr:nth-child(3)'))!, /edit by hand hand-edit.*\(allowlist for the browser test\): users \+hand/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-page-labels.png'), fullPage: true });
   });
 
   it('marks weak tokens (written by hand, as Linkis allows) with a visible badge and says why', async () => {
@@ -158,6 +210,25 @@ describe('admin page in chromium', () => {
     await expectDecision(gw, 'abc', 'alice', 200);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'admin-page-weak.png'), fullPage: true });
+  });
+
+  it('drains an Entrance after a confirmation, shows it draining, and undrains it', async () => {
+    const name = sims[0]!.instance;
+    const row = `#entrances tr[data-instance="${name}"]`;
+    await page.click(`${row} .drain-entrance`);
+    await page.waitForSelector('#confirm[open]');
+    assert.match((await page.textContent('#confirm-text'))!, /Drain .* no new submissions .* every worker/);
+    await page.click('#confirm-ok');
+    await page.waitForSelector(`${row} td.state-draining`);
+    assert.equal(gw.registry.get(name)!.draining, true);
+    assert.match((await page.textContent('#notice'))!, /is draining on this gateway \(1 process\)/);
+    assert.equal(await page.textContent(`${row} .drain-entrance`), 'Undrain');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-page-draining.png'), fullPage: true });
+    await page.click(`${row} .drain-entrance`);
+    await page.waitForSelector(`${row} td.state-healthy`);
+    assert.equal(gw.registry.get(name)!.draining, false);
+    assert.match((await page.textContent('#notice'))!, /takes new jobs again/);
   });
 
   it('shows the Entrances, and the page ran without script or CSP errors', async () => {

@@ -36,7 +36,8 @@ test('edits touch only their entry: comments, blanks, order, unrelated lines and
     ['continued entry is rewritten on one line', `# c\n${A}=alice,\\\n    bob\n${B}=x\n`, { op: 'remove-users', fingerprint: fa, users: ['alice'] }, `# c\n${A}=bob\n${B}=x\n`],
     ['escaped key, continued: rewritten with Java escapes', `abc\\=def\\:ghi=al\\\n ice\n`, { op: 'set-users', fingerprint: tokenFingerprint('abc=def:ghi'), users: ['bob'] }, `abc\\=def\\:ghi=bob\n`],
     ['one-line escaped key is kept as written', `abc\\=def\\u0041ghi=alice\n`, { op: 'add-users', fingerprint: tokenFingerprint('abc=defAghi'), users: ['bob'] }, `abc\\=def\\u0041ghi=alice,bob\n`],
-    ['delete keeps the comment above and the rest', `# for BI\n${A}=alice\n# sched\n${B}=*\n`, { op: 'delete', fingerprint: fa }, `# for BI\n# sched\n${B}=*\n`],
+    // The comment right above is the token's label: it goes with the token (token-labels.test.ts has more).
+    ['delete takes its label line, keeps the rest', `# head\n\n# for BI\n${A}=alice\n# sched\n${B}=*\n`, { op: 'delete', fingerprint: fa }, `# head\n\n# sched\n${B}=*\n`],
     ['delete a continued entry', `${A}=alice,\\\n bob\n${B}=*`, { op: 'delete', fingerprint: fa }, `${B}=*`],
     ['delete the last line without newline', `${A}=alice\n${B}=*`, { op: 'delete', fingerprint: fb }, `${A}=alice\n`],
     ['create appends', `# only a comment\n`, { op: 'create', token: C, users: ['alice', 'bob'] }, `# only a comment\n${C}=alice,bob\n`],

@@ -175,7 +175,11 @@ test('a hand edit overwritten in the instant of the rename (detected, not preven
   const audit = createAuditLog({ file: join(dir, 'audit.log'), logger });
   // What the repo reports when its directory watch saw another writer's rename next to its own.
   const repo = {
-    update: async <R>(_ifMatch: string, edit: (text: string) => R | Promise<R>) => ({ result: await edit(`${TOKEN}=alice\n`), etagBefore: 'a'.repeat(64), etagAfter: 'b'.repeat(64), raced: true }),
+    update: async <R>(_ifMatch: string, edit: (text: string) => R | Promise<R>, onReplaced?: (u: unknown) => Promise<void>) => {
+      const u = { result: await edit(`${TOKEN}=alice\n`), etagBefore: 'a'.repeat(64), etagAfter: 'b'.repeat(64), raced: true };
+      await onReplaced?.(u); // the real repo calls it with the lock still held
+      return u;
+    },
   } as unknown as TokensRepo;
   const service = createTokensService({ repo, audit });
   const r = await service.change({ name: 'anna', via: 'api' }, 'a'.repeat(64), { op: 'add-users', fingerprint: tokenFingerprint(TOKEN), users: ['bob'] });

@@ -105,15 +105,24 @@ describe('CLI tokens, against a running gateway', () => {
       const args = mode === 'admin API' ? ['--admin-url', gw.adminUrl] : ['--conf', conf, '--as', 'ops-cli'];
       const env: Record<string, string> = mode === 'admin API' ? { LINKIS_GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN } : {};
       const start = file();
-      const c = await run(['tokens', 'create', 'carol', ...args], env);
+      const who = mode === 'admin API' ? ADMIN_NAME : 'ops-cli';
+      const c = await run(['tokens', 'create', 'carol', '--label', `svc via ${mode}`, ...args], env);
       assert.equal(c.code, 0, c.stderr);
       const token = /^\s+([0-9a-f]{48})$/m.exec(c.stdout)![1]!;
       created.push(token);
+      assert.match(c.stdout, new RegExp(`Created a token "svc via ${mode}" for carol`));
       assert.match(c.stdout, /shown only this once/);
       const fp = tokenFingerprint(token);
       assert.ok(c.stdout.includes(fp));
-      assert.equal(file(), `${start}${token}=carol\r\n`, 'appended with the file\'s CRLF');
+      // The label is the comment line above the token, with when and by whom it was created.
+      let labelLine = new RegExp(`^# svc via ${mode} \\(created \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ by ${who}\\)(?=\\r$)`, 'm').exec(file())![0];
+      assert.equal(file(), `${start}${labelLine}\r\n${token}=carol\r\n`, 'appended with the file\'s CRLF');
       await expectWithin2s(token, 'carol', 200);
+      const relabel = await run(['tokens', 'set-label', fp, 'renamed', 'svc', ...args], env);
+      assert.equal(relabel.code, 0, relabel.stderr);
+      assert.equal(relabel.stdout.trim(), `Label of ${fp}: "svc via ${mode}" -> "renamed svc"`);
+      labelLine = labelLine.replace(`svc via ${mode}`, 'renamed svc');
+      assert.equal(file(), `${start}${labelLine}\r\n${token}=carol\r\n`);
 
       const steps: Array<[string[], string, Array<[string, number]>]> = [
         [['add-users', fp, 'dave', 'erin'], 'carol,dave,erin', [['dave', 200]]],
@@ -124,7 +133,7 @@ describe('CLI tokens, against a running gateway', () => {
       for (const [cmd, users, checks] of steps) {
         const r = await run(['tokens', ...cmd, ...args], env);
         assert.equal(r.code, 0, r.stderr);
-        assert.equal(file(), `${start}${token}=${users}\r\n`, cmd.join(' '));
+        assert.equal(file(), `${start}${labelLine}\r\n${token}=${users}\r\n`, cmd.join(' '));
         for (const [user, want] of checks) await expectWithin2s(token, user, want);
       }
       const list = await run(['tokens', 'list', '--json', ...args], env);
@@ -133,19 +142,47 @@ describe('CLI tokens, against a running gateway', () => {
       assert.equal(listed.etag, sha(file()));
       assert.deepEqual(listed.tokens.find((t: any) => t.fingerprint === fp).users, ['frank', 'gina']);
       const human = await run(['tokens', 'list', ...args], env);
-      assert.match(human.stdout, new RegExp(`${fp}\\s+[0-9a-f]{4}…\\s+\\d+\\s+frank,gina`));
+      assert.match(human.stdout, /^FINGERPRINT\s+TOKEN\s+LINE\s+LAST USED\s+CREATED\s+LABEL\s+USERS$/m);
+      assert.match(human.stdout, new RegExp(`${fp}\\s+[0-9a-f]{4}…\\s+\\d+\\s+(never|\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ)\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ\\s+renamed svc\\s+frank,gina`));
+      // Searchable by label (or user, or fingerprint).
+      const found = await run(['tokens', 'list', 'RENAMED', ...args], env);
+      assert.equal(found.code, 0, found.stderr);
+      assert.ok(found.stdout.includes(fp) && !found.stdout.includes(tokenFingerprint(TOKEN)), found.stdout);
+      assert.match(found.stdout, /1 of \d+ tokens match "RENAMED"/);
 
       const d = await run(['tokens', 'delete', fp, ...args], env);
       assert.equal(d.code, 0, d.stderr);
       assert.match(d.stdout, /Deleted sha256:/);
-      assert.equal(file(), start, 'byte-for-byte what it was');
+      assert.equal(file(), start, 'byte-for-byte what it was (the label went with the token)');
       await expectWithin2s(token, 'gina', 401);
 
       const mine = audit().filter((a) => a.token === fp);
-      assert.deepEqual(mine.map((a) => a.operation), ['create', 'add-users', 'remove-users', 'set-users', 'set-users', 'delete']);
+      assert.deepEqual(mine.map((a) => a.operation), ['create', 'set-label', 'add-users', 'remove-users', 'set-users', 'set-users', 'delete']);
       for (const a of mine) assert.deepEqual([a.admin, a.via], mode === 'admin API' ? [ADMIN_NAME, 'api'] : ['ops-cli', 'cli']);
     });
   }
+
+  it('shows when each token was last used: at once through the admin API, within seconds from the conf directory', async () => {
+    const before = Date.now();
+    assert.equal(await status(TOKEN, 'mallory'), 403, 'a refused request is no use of the token');
+    assert.equal(await status(OTHER_TOKEN, 'anyone'), 200);
+    const used = (listing: { tokens: Array<{ fingerprint: string; lastUsed?: string }> }, token: string) => listing.tokens.find((t) => t.fingerprint === tokenFingerprint(token))!.lastUsed;
+    const viaApi = await run(['tokens', 'list', '--json', '--admin-url', gw.adminUrl], { LINKIS_GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN });
+    const listing = JSON.parse(viaApi.stdout);
+    assert.ok(Date.parse(used(listing, OTHER_TOKEN)!) >= before - 1000, viaApi.stdout);
+    assert.equal(used(listing, TOKEN), undefined);
+    // The gateway writes what it saw to token-usage.json beside the audit file every few seconds.
+    const start = Date.now();
+    for (;;) {
+      const direct = JSON.parse((await run(['tokens', 'list', '--json', '--conf', conf])).stdout);
+      if (used(direct, OTHER_TOKEN)) break;
+      if (Date.now() - start > 8000) assert.fail('last use not in the conf directory within 8 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const human = await run(['tokens', 'list', '--conf', conf]);
+    assert.match(human.stdout, new RegExp(`${tokenFingerprint(TOKEN)}\\s+\\S+\\s+\\d+\\s+never\\s`));
+    assert.match(human.stdout, new RegExp(`${tokenFingerprint(OTHER_TOKEN)}\\s+\\S+\\s+\\d+\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ\\s+-\\s+scheduler\\s+\\* \\(any user\\)`));
+  });
 
   it("the gateway tells the CLI's direct writes from hand edits", async () => {
     await new Promise((r) => setTimeout(r, 300)); // let the watcher see the last write
@@ -202,11 +239,20 @@ describe('CLI tokens, against a running gateway', () => {
       ['tokens', 'list', '--admin-url', gw.adminUrl, '--conf', conf],
       ['tokens', 'list', '--nope'],
       ['tokens', 'list', '--admin-url', gw.adminUrl],
+      ['tokens', 'set-label', fp, '--conf', conf],
+      ['tokens', 'list', '--label', 'x', '--conf', conf],
     ];
     for (const args of usage) {
       const r = await run(args, { LINKIS_GATEWAY_ADMIN_TOKEN: '' });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /usage:/);
+    }
+    // An option no command has is unknown, wherever it stands (it used to "need a value" when last).
+    for (const args of [['tokens', 'list', '--bogus'], ['tokens', 'list', '--bogus', 'x'], ['tokens', 'list', '--bogus=x'], ['tokens', 'create', 'carol', '--conf', conf, '--bogus']]) {
+      const r = await run(args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^linkis-gateway: unknown option --bogus$/m, args.join(' '));
+      assert.ok(!/needs a value|takes no value/.test(r.stderr), r.stderr);
     }
     assert.equal(file(), before);
     const help = await run(['--help']);

@@ -40,11 +40,24 @@ test('defaults', () => {
     limits: { requestTimeoutMs: 300000, headersTimeoutMs: 20000, keepAliveTimeoutMs: 65000, maxHeaderBytes: 16384 },
     shutdownGraceMs: 30000,
     admin: { host: '127.0.0.1', port: 9002, credentialsFile: `${DIR}/admin.properties`, auditFile: `${DIR}/audit.log`, allowPublic: false },
+    metrics: { host: '127.0.0.1', port: null },
     workers: 1,
     publicservice: { instances: [], prefixes: ['jobhistory', 'filesystem'] },
     taskCacheMs: 10000,
     session: { secret: '', timeoutMs: 7200000, cookieSecure: false },
     tokenPolicy: 'warn',
+    discovery: {
+      mode: 'static',
+      urls: [],
+      refreshMs: 5000,
+      fullRefreshMs: 60000,
+      timeoutMs: 3000,
+      entranceService: 'linkis-cg-entrance',
+      publicserviceService: 'linkis-ps-publicservice',
+      eurekaAddress: 'hostname',
+      nacosNamespace: '',
+      nacosGroup: 'DEFAULT_GROUP',
+    },
   };
   assert.deepEqual(c, want);
 });

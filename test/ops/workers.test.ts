@@ -1,6 +1,7 @@
 /**
  * gateway.workers: several processes share the public port; each serves proxied traffic and all of them
- * drain and exit on SIGTERM.
+ * drain and exit on SIGTERM. /metrics adds up what adds up (counters) and shows gauges as what they mean
+ * (an Entrance is up or not, the allowlist has N tokens), and every log line names its worker.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -61,6 +62,27 @@ describe('gateway.workers=2', () => {
         .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
       assert.equal(total, 12, `6 submissions and 6 status polls in total:\n${text.slice(0, 2000)}`);
     }
+  });
+
+  it('/metrics gauges are not multiplied by the number of workers', async () => {
+    const adminPort = gw.lines().find((l) => l.event === 'admin.listening')!.port;
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`, { headers: { connection: 'close' } })).text();
+    const sample = (name: string) => text.split('\n').filter((l) => l === name || l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    // Each Entrance is up: 1, not one per worker; the allowlist holds 2 tokens, not 2 per worker.
+    assert.deepEqual(sample('linkis_gateway_upstream_healthy').map((l) => l.split(' ').pop()), ['1', '1'], text.slice(0, 3000));
+    assert.deepEqual(sample('linkis_gateway_allowlist_tokens'), ['linkis_gateway_allowlist_tokens 2']);
+    // Requests in flight do add up across workers (none now).
+    for (const l of sample('linkis_gateway_upstream_in_flight')) assert.equal(l.split(' ').pop(), '0');
+  });
+
+  it('every log line names its worker: 1, 2, ... in the workers, 0 in the supervising primary', async () => {
+    const lines = gw.lines();
+    assert.deepEqual(lines.filter((l) => l.message === 'listening').map((l) => l.worker).sort(), [1, 2]);
+    assert.equal(lines.find((l) => l.event === 'workers')?.worker, 0, 'the primary\'s "started workers" line');
+    const access = lines.filter((l) => l.message === 'access');
+    assert.ok(access.length >= 12, `access lines: ${access.length}`);
+    for (const l of access) assert.ok(l.worker === 1 || l.worker === 2, `access line without its worker: ${JSON.stringify(l)}`);
+    for (const l of lines) assert.ok(Number.isInteger(l.worker), `log line without a worker id: ${JSON.stringify(l)}`);
   });
 
   it('exits 0 on SIGTERM, after every worker stopped', async () => {

@@ -21,6 +21,7 @@ import { createEntranceSimulator, type EntranceSimulator, type SimulatorOptions 
 import { createTicketCodec } from '../../src/linkis/ticket';
 import { createUpstreamRegistry, type UpstreamRegistry } from '../../src/control-plane/upstreams';
 import { createRevokedSessionStore, type RevokedSessionStore } from '../../src/control-plane/session-store';
+import { startDiscovery, type Discovery } from '../../src/control-plane/discovery/refresh';
 
 /** Seals the test gateways' session cookies (a real gateway generates one into its conf directory). */
 export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789';
@@ -39,6 +40,8 @@ export interface TestGateway {
   revokedSessions: RevokedSessionStore;
   metrics: GatewayMetrics;
   rateLimits: RateLimits;
+  /** Service discovery, when `gateway.discovery` is set in settings (as main starts it). */
+  discovery?: Discovery;
   gateway: Gateway;
   server: Server;
   /** Every log line the gateway wrote, as parsed JSON. */
@@ -87,6 +90,8 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
   const revokedSessions = createRevokedSessionStore(confDir);
   const metrics = createMetrics([registry, publicservice], { processMetrics: false });
   const rateLimits = await createRateLimits({ ...config.rateLimit, trustProxy: config.trustProxy }, { logger, onLimited: (s) => metrics.rateLimited(s) });
+  const mode = config.discovery.mode;
+  const discovery = mode === 'static' ? undefined : await startDiscovery(config.discovery, { registry, publicservice, logger, draining: config.draining, onRefresh: (ok) => metrics.discoveryRefresh(mode, ok) });
   const gateway = createGateway({
     config,
     logger,
@@ -99,6 +104,7 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
     metrics,
     rateLimits,
     accessLog: createAccessLog({ logger, level: config.log.level, pretty: false, stream: sink, flushMs: 0 }),
+    discovery,
   });
   const server = createServer(gateway.handle);
   server.on('clientError', gateway.onClientError);
@@ -114,6 +120,7 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
     revokedSessions,
     metrics,
     rateLimits,
+    discovery,
     gateway,
     server,
     logs,
@@ -123,6 +130,7 @@ export async function startGateway(sims: EntranceSimulator[], opts: TestGatewayO
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       gateway.close();
+      discovery?.close();
       await rateLimits.close();
       metrics.close();
       registry.close();
