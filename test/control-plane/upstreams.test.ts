@@ -20,7 +20,7 @@ test('initial state: every instance healthy, not draining, no failures; get by n
   const { reg } = setup();
   assert.deepEqual(
     reg.all().map((u) => ({ ...u })),
-    INSTANCES.map((i) => ({ name: i.name, url: i.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0 })),
+    INSTANCES.map((i) => ({ name: i.name, role: 'Entrance', url: i.url, healthy: true, draining: false, consecutiveFailures: 0, inFlight: 0 })),
   );
   assert.equal(reg.get('b:2')?.url, 'http://10.0.0.2:2');
   assert.equal(reg.get('b:2'), reg.all()[1]);
