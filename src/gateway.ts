@@ -79,16 +79,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const security = helmetHeaders();
   const onError = createErrorResponder(logger, security);
   const sessions = createSessionCodec(deps.sessionSecret, config.session.timeoutMs);
+  // Discovered publicservice instances may come and go: an empty set then means none available, not unset.
+  const publicserviceDiscovered = config.discovery.mode !== 'static' && config.discovery.publicserviceService !== '';
   const locator = createTaskLocator({
     publicservice: deps.publicservice,
+    publicserviceDiscovered,
     cookieFor: (user) => forwardedCookieHeader(undefined, config.ticketCookie, tickets.ticketFor(user)),
     cacheMs: config.taskCacheMs,
     // Discovered instances carry their registration time (jobInstanceKey's instanceRegistryTimestamp); configured ones 0.
     registryTimestamp: (instance) => registry.get(instance)?.registration?.registeredAt ?? 0,
     ...config.upstream,
   });
-  // Discovered publicservice instances may come and go: "configured" is asked per request.
-  const publicserviceConfigured = config.discovery.mode !== 'static' && config.discovery.publicserviceService !== '';
   const onRefusal = (req: IncomingMessage, o: { reason: string; fingerprint?: string; askedUser?: string }) =>
     logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, askedUser: o.askedUser, token: o.fingerprint, client: req.gw?.clientAddress });
 
@@ -105,7 +106,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         allowlist: deps.allowlist, sessions, revoked: deps.revokedSessions, onRefusal, onAllowed: deps.onTokenUsed,
       }),
       rateLimits.perUser, //                       6. per token and effective user
-      refuseUnroutable({ prefixes: config.publicservice.prefixes, get configured() { return publicserviceConfigured || deps.publicservice.all().length > 0; } }), // 7. bad ids, paths, prefixes
+      refuseUnroutable({ prefixes: config.publicservice.prefixes, get configured() { return publicserviceDiscovered || deps.publicservice.all().length > 0; } }), // 7. bad ids, paths, prefixes
       createBodyReader(config.bodyLimitBytes, config.submissionLimitBytes), // 8. bounded; submissions checked, name the user only
       locateTask(locator), //                      9. a taskID: its instance and jobInstanceKey from the job history
       actAsUser(tickets, config.ticketCookie), //  10. strip client identity, add the user's ticket cookie

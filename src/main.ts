@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   const registry = createUpstreamRegistry(config.instances, { failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
   closers.push(() => registry.close());
   for (const name of config.draining) registry.setDraining(name, true);
-  registry.onChange((u, why) => logger.warn('entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, registry: u.registration?.status, why }));
+  // Draining is an admin's decision, not trouble: info. Health changes are worth a warning.
+  registry.onChange((u, why) => logger.log(why === 'draining' || why === 'no longer draining' ? 'info' : 'warn', 'entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, registry: u.registration?.status, why }));
   // Draining is gateway-wide: a worker takes the primary's state before it serves (ops/cluster-draining.ts).
   const clusterDraining = cluster.isWorker ? await joinClusterDraining(registry) : undefined;
   if (clusterDraining) closers.push(() => clusterDraining.close());

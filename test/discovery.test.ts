@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHealthChecker } from '../src/control-plane/health-check';
 import { startSimulatedLinkis, type SimulatedLinkis } from '../src/simulator/linkis';
 import type { EntranceSimulator } from '../src/simulator/entrance';
-import { asUser, call, ENTRANCE, startGateway, type TestGateway } from './support/harness';
+import { asUser, call, ENTRANCE, startGateway, submit, type TestGateway } from './support/harness';
 import { startRegistryStandin, type RegistryStandin } from './support/registry-standin';
 import { freePort } from './support/process-harness';
 import { assertNothingMisrouted, submissions, traffic, waitFor, type Job } from './support/discovery-traffic';
@@ -80,6 +80,8 @@ test('eureka: instances come, change status, leave; follow-ups stay with their E
   // b DOWN: no new submission reaches it once the gateway has read that; its jobs' follow-ups still do.
   reg.setStatus(rb.id, 'DOWN');
   await waitFor('b DOWN', () => gw.registry.get(b.instance)?.registration?.status === 'DOWN');
+  // Its client registered again (a new lease): the registry time an Entrance sees is still when it came up.
+  assert.equal(gw.registry.get(b.instance)!.registration!.registeredAt, hourAgo + 1);
   const bSubmits = submissions(b);
   const bFollowUps = b.received.length;
   await new Promise((r) => setTimeout(r, REFRESH_MS * 2));
@@ -113,7 +115,7 @@ test('eureka: instances come, change status, leave; follow-ups stay with their E
   await load.stop();
   assert.deepEqual(load.failures, []);
 
-  // The registry timestamp reaches the Entrance: b registered again after its jobs were created → failover.
+  // The registry time reaches the Entrance: b restarted (a new lease) after its jobs were created → failover.
   const bJob = jobs.find((j) => j.instance === b.instance)!;
   reg.deregister(rb.id);
   reg.register(APP, { port: b.port, status: 'DOWN', registeredAt: Date.now() });
@@ -168,4 +170,26 @@ test('nacos: unhealthy or disabled instances take no submissions, keep their fol
   assertNothingMisrouted(linkis.entrances, jobs);
   await registryGoesAway(gw, reg, 'nacos', jobs, live);
   assertNothingMisrouted(linkis.entrances, jobs);
+});
+
+test('a registry unreachable at start: not ready, 503s naming no setting; ready once it answers', async (t) => {
+  const reg = await startRegistryStandin();
+  t.after(() => reg.close());
+  const linkis = await linkisWith(t, [undefined]);
+  reg.register(APP, { port: linkis.entrances[0]!.port });
+  reg.register(PS, { port: linkis.publicservice.port });
+  await reg.stop();
+  const gw = await gatewayOn(t, { 'gateway.discovery': 'eureka', 'gateway.discovery.urls': reg.eurekaUrl });
+  const ready = await call(`${gw.url}/ready`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(ready.body.data, { config: true, allowlist: true, entrance: false, discovery: false });
+  assert.equal((await submit(gw)).body.status, 1);
+  const history = await call(`${gw.url}/api/rest_j/v1/jobhistory/1/get`, { headers: asUser() });
+  assert.equal(history.status, 503);
+  assert.match(history.body.message, /No linkis-ps-publicservice instance is available/);
+  const task = await call(`${gw.url}${ENTRANCE}/1/status`, { headers: asUser() });
+  assert.match(task.body.message, /No linkis-ps-publicservice instance is available/);
+  await reg.start();
+  await waitFor('ready', async () => (await call(`${gw.url}/ready`)).status === 200);
+  assert.equal((await submit(gw)).status, 200);
 });

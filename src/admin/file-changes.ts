@@ -68,11 +68,12 @@ export function createFileChanges(deps: { file: string; store: AllowlistStore; l
       const latest = await audit.latest();
       const audited = latest?.etagAfter === etag; // by the CLI or another worker, or a hand edit another worker saw first
       const result = await store.reloadInSlices(audited && latest!.operation !== 'hand-edit' ? 'admin-write' : 'hand-edit');
-      const text = bytes.toString('utf8');
+      const text = bytes!.toString('utf8');
       // A touch, or an edit undone before anyone saw it, changes nothing to audit. A refused edit is compared
       // with the rules still in force: the record says what it would have changed.
       if (!audited && etag !== seen) {
-        const diff = await diffOffThread(applied, text);
+        // Without the diff (the worker died) the record still says that the file was edited by hand.
+        const diff = await diffOffThread(applied, text).catch(() => ({}));
         await audit.record({ admin: null, via: 'file', operation: 'hand-edit', token: null, usersBefore: null, usersAfter: null, etagBefore: seen, etagAfter: etag, applied: result.ok, ...diff });
       }
       seen = etag;

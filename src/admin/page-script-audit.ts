@@ -30,6 +30,8 @@ export const AUDIT_JS = String.raw`
       parts.push(el('div', { text: tokenName(c.token) + ': users ' + words.join(' ') }));
     });
     if (r.totals) parts.push(el('div', { class: 'muted', text: 'In all: ' + r.totals.appeared + ' appeared, ' + r.totals.disappeared + ' disappeared, ' + r.totals.usersChanged + ' changed users (see the audit file).' }));
+    // Draining records (src/admin/api.ts, ops/cluster-draining.ts) name an Entrance, not a token.
+    if (r.instance) parts.push(el('div', { text: 'Entrance ' + r.instance + (r.operation === 'undrain' ? ' takes new jobs again' : ' drained: no new jobs') + (r.workers ? ' (' + r.workers + ' workers)' : '') }));
     if (r.operation === 'set-label') parts.push(el('div', { text: tokenName(r.token) + ': label "' + (r.labelBefore || '') + '" → "' + (r.labelAfter || '') + '"' }));
     return parts;
   }

@@ -29,7 +29,8 @@ export const MAX_LABEL = 100;
 const COMMENT = /^[ \t\f]*[#!]/;
 const MARKER = /^[ \t\f]*[#!]+[ \t\f]*/;
 const STAMP = /^\(created (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?: by ([A-Za-z0-9_][A-Za-z0-9._@-]{0,63}))?\)$/;
-const LONG_WORD = /[^\s=:,;]{8,}/g;
+/** Words a token of the file could be: split at separators (`old=<token>`), or at spaces only (base64 `…=`). */
+const LONG_WORDS = [/[^\s=:,;]{8,}/g, /\S{8,}/g];
 
 /** The `(created …)` at the end of a comment: where it starts and what it says, or null. */
 function stampOf(body: string): { at: number; m: RegExpExecArray } | null {
@@ -43,8 +44,10 @@ function stampOf(body: string): { at: number; m: RegExpExecArray } | null {
 function mayBeSecret(text: string, keys: ReadonlySet<string>): boolean {
   if (text.length < 8) return false;
   if (/^[^\s=:]{16,}\s*[=:]/.test(text) || /^(?=\S*\d)\S{16,}$/.test(text)) return true;
-  LONG_WORD.lastIndex = 0;
-  for (let m = LONG_WORD.exec(text); m; m = LONG_WORD.exec(text)) if (keys.has(m[0])) return true;
+  for (const re of LONG_WORDS) {
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) if (keys.has(m[0])) return true;
+  }
   return false;
 }
 

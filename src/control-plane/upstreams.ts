@@ -30,7 +30,7 @@ export interface DiscoveredInstance {
   status: string;
   /** The registry lets it take new jobs (Eureka UP; Nacos healthy, enabled, weight > 0). */
   up: boolean;
-  /** When it registered (ms): jobInstanceKey's instanceRegistryTimestamp; 0 when unknown. */
+  /** When the registry says it came up (ms): jobInstanceKey's instanceRegistryTimestamp; 0 when unknown. */
   registeredAt: number;
 }
 

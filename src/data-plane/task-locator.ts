@@ -29,6 +29,8 @@ export interface TaskLocator {
 
 export interface TaskLocatorOptions {
   publicservice: UpstreamRegistry;
+  /** From the service registry (gateway.discovery): no instance is "none available", not "not configured". */
+  publicserviceDiscovered?: boolean;
   /** Cookie header that makes a Linkis service see `user` (the same ticket the data plane forwards). */
   cookieFor: (user: string) => string;
   cacheMs: number;
@@ -60,7 +62,7 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
   const fetchTask = (taskId: string, user: string, requestId: string, tried: Set<string>): Promise<TaskRecord> => {
     const ps = opts.publicservice.pick(tried);
     if (!ps) {
-      const code = opts.publicservice.all().length === 0 ? 'PUBLICSERVICE_NOT_CONFIGURED' : 'NO_HEALTHY_PUBLICSERVICE';
+      const code = opts.publicservice.all().length === 0 && !opts.publicserviceDiscovered ? 'PUBLICSERVICE_NOT_CONFIGURED' : 'NO_HEALTHY_PUBLICSERVICE';
       return Promise.reject(new GatewayError(code));
     }
     return new Promise<TaskRecord>((resolve, reject) => {

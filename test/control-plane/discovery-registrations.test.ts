@@ -18,14 +18,15 @@ const EUREKA = {
 
 test('eurekaRecord: the name is hostName:port (what Linkis writes into execIDs); the address per gateway.discovery.eureka.address', () => {
   const cases: Array<[string, unknown, 'hostname' | 'ip', unknown]> = [
-    ['hostname (Linkis default)', EUREKA, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UP', up: true, registeredAt: 1700000000123 }],
-    ['reached by ipAddr', EUREKA, 'ip', { name: 'bda01node03.oracle.cn:9104', url: 'http://10.244.0.13:9104', status: 'UP', up: true, registeredAt: 1700000000123 }],
-    ['prefer-ip-address: hostName is the IP', { ...EUREKA, hostName: '10.244.0.13', instanceId: '10.244.0.13:linkis-cg-entrance:9104' }, 'hostname', { name: '10.244.0.13:9104', url: 'http://10.244.0.13:9104', status: 'UP', up: true, registeredAt: 1700000000123 }],
-    ['DOWN takes no submissions', { ...EUREKA, status: 'DOWN' }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'DOWN', up: false, registeredAt: 1700000000123 }],
-    ['OUT_OF_SERVICE', { ...EUREKA, status: 'OUT_OF_SERVICE' }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'OUT_OF_SERVICE', up: false, registeredAt: 1700000000123 }],
-    ['STARTING', { ...EUREKA, status: 'starting' }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'STARTING', up: false, registeredAt: 1700000000123 }],
-    ['no status: UNKNOWN', { ...EUREKA, status: undefined }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UNKNOWN', up: false, registeredAt: 1700000000123 }],
-    ['older codecs: port and timestamp as strings', { ...EUREKA, port: { $: '9104', '@enabled': true }, leaseInfo: { registrationTimestamp: '1700000000123' } }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UP', up: true, registeredAt: 1700000000123 }],
+    ['hostname (Linkis default)', EUREKA, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UP', up: true, registeredAt: 1700000000200 }],
+    ['reached by ipAddr', EUREKA, 'ip', { name: 'bda01node03.oracle.cn:9104', url: 'http://10.244.0.13:9104', status: 'UP', up: true, registeredAt: 1700000000200 }],
+    ['prefer-ip-address: hostName is the IP', { ...EUREKA, hostName: '10.244.0.13', instanceId: '10.244.0.13:linkis-cg-entrance:9104' }, 'hostname', { name: '10.244.0.13:9104', url: 'http://10.244.0.13:9104', status: 'UP', up: true, registeredAt: 1700000000200 }],
+    ['DOWN takes no submissions', { ...EUREKA, status: 'DOWN' }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'DOWN', up: false, registeredAt: 1700000000200 }],
+    ['OUT_OF_SERVICE', { ...EUREKA, status: 'OUT_OF_SERVICE' }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'OUT_OF_SERVICE', up: false, registeredAt: 1700000000200 }],
+    ['STARTING', { ...EUREKA, status: 'starting' }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'STARTING', up: false, registeredAt: 1700000000200 }],
+    ['no status: UNKNOWN', { ...EUREKA, status: undefined }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UNKNOWN', up: false, registeredAt: 1700000000200 }],
+    ['older codecs: port and timestamp as strings', { ...EUREKA, port: { $: '9104', '@enabled': true }, leaseInfo: { serviceUpTimestamp: '1700000000200' } }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UP', up: true, registeredAt: 1700000000200 }],
+    ['never UP (serviceUpTimestamp 0): the registration time', { ...EUREKA, status: 'STARTING', leaseInfo: { ...EUREKA.leaseInfo, serviceUpTimestamp: 0 } }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'STARTING', up: false, registeredAt: 1700000000123 }],
     ['no leaseInfo: registry time unknown (0)', { ...EUREKA, leaseInfo: undefined }, 'hostname', { name: 'bda01node03.oracle.cn:9104', url: 'http://bda01node03.oracle.cn:9104', status: 'UP', up: true, registeredAt: 0 }],
   ];
   for (const [what, raw, address, want] of cases) {

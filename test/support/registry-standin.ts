@@ -17,7 +17,10 @@ export interface StandinInstance {
   ipAddr: string;
   port: number;
   status: EurekaStatus;
+  /** Eureka's lease: a new one, so a new registrationTimestamp, on every register (a client status change too). */
   registeredAt: number;
+  /** serviceUpTimestamp: set when first UP, carried over while the lease lives, 0 before. */
+  upSince: number;
   /** Nacos's view: set by the test, `healthy` follows status unless given. */
   healthy: boolean;
   enabled: boolean;
@@ -40,6 +43,7 @@ export interface RegistryStandin {
   /** Paths (with query) asked, in order. */
   readonly requests: string[];
   register(app: string, o: Partial<Omit<StandinInstance, 'app' | 'port'>> & { port: number }): StandinInstance;
+  /** The instance's own client changes status, which registers it again (a new lease, the same upSince). */
   setStatus(id: string, status: EurekaStatus): void;
   setNacos(id: string, o: Partial<Pick<StandinInstance, 'healthy' | 'enabled' | 'weight'>>): void;
   deregister(id: string): void;
@@ -71,7 +75,7 @@ export async function startRegistryStandin(): Promise<RegistryStandin> {
     securePort: { $: 443, '@enabled': 'false' },
     countryId: 1,
     dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
-    leaseInfo: { renewalIntervalInSecs: 4, durationInSecs: 12, registrationTimestamp: i.registeredAt, lastRenewalTimestamp: Date.now(), evictionTimestamp: 0, serviceUpTimestamp: i.registeredAt },
+    leaseInfo: { renewalIntervalInSecs: 4, durationInSecs: 12, registrationTimestamp: i.registeredAt, lastRenewalTimestamp: Date.now(), evictionTimestamp: 0, serviceUpTimestamp: i.upSince },
     metadata: { 'prometheus.path': '/api/rest_j/v1/actuator/prometheus', 'linkis.app.version': '1.8.0', 'management.port': String(i.port) },
     homePageUrl: `http://${i.hostName}:${i.port}/`,
     statusPageUrl: `http://${i.hostName}:${i.port}/actuator/info`,
@@ -156,14 +160,18 @@ export async function startRegistryStandin(): Promise<RegistryStandin> {
     register(app, o) {
       const hostName = o.hostName ?? '127.0.0.1';
       const status = o.status ?? 'UP';
+      const id = o.id ?? `${hostName}:${app}:${o.port}`;
+      const registeredAt = o.registeredAt ?? Date.now();
       const i: StandinInstance = {
         app,
-        id: o.id ?? `${hostName}:${app}:${o.port}`,
+        id,
         hostName,
         ipAddr: o.ipAddr ?? '127.0.0.1',
         port: o.port,
         status,
-        registeredAt: o.registeredAt ?? Date.now(),
+        registeredAt,
+        // AbstractInstanceRegistry.register: a live lease's serviceUpTimestamp survives the new registration.
+        upSince: o.upSince ?? (live.get(id)?.upSince || (status === 'UP' ? registeredAt : 0)),
         healthy: o.healthy ?? status === 'UP',
         enabled: o.enabled ?? true,
         weight: o.weight ?? 1,
@@ -176,7 +184,7 @@ export async function startRegistryStandin(): Promise<RegistryStandin> {
     },
     setStatus(id, status) {
       const i = live.get(id)!;
-      Object.assign(i, { status, healthy: status === 'UP' });
+      Object.assign(i, { status, healthy: status === 'UP', registeredAt: Date.now(), upSince: i.upSince || (status === 'UP' ? Date.now() : 0) });
       changed(i, 'MODIFIED');
     },
     setNacos(id, o) {

@@ -5,6 +5,7 @@
  * missed or misapplied cannot leave the set stale for longer than that.
  */
 import type { DiscoveredInstance } from '../upstreams';
+import { redactUrl as redact } from './discovery-config';
 import { getJson, RegistryError } from './registry-http';
 import { eurekaApplication, eurekaDelta, onePerName, type EurekaRecord, type RegistryClient, type RegistryListing } from './registrations';
 
@@ -46,7 +47,7 @@ export function createEurekaClient(opts: EurekaOptions): RegistryClient {
     return out;
   };
 
-  /** Patches `current` in place; false when the server does not offer deltas. */
+  /** Patches `current` in place once the whole answer is read and understood; false when the server offers no deltas. */
   const delta = async (base: string, current: Map<string, Map<string, EurekaRecord>>): Promise<boolean> => {
     const answer = await getJson(`${base}/apps/delta`, opts.timeoutMs);
     if (answer.status === 403 || answer.status === 404) return false;
@@ -86,12 +87,7 @@ export function createEurekaClient(opts: EurekaOptions): RegistryClient {
           const deltaOffered = now() - deltaRefusedAt >= opts.fullRefreshMs;
           const fullDue = !records || at !== zone || !deltaOffered || now() - lastFull >= opts.fullRefreshMs;
           if (!fullDue && records) {
-            // A working copy: a delta that fails half-way must not leave half its changes behind.
-            const copy = new Map([...records].map(([app, m]) => [app, new Map(m)]));
-            if (await delta(base, copy)) {
-              records = copy;
-              return listing(records);
-            }
+            if (await delta(base, records)) return listing(records);
             deltaRefusedAt = now();
           }
           records = await full(base);
@@ -111,4 +107,3 @@ export function createEurekaClient(opts: EurekaOptions): RegistryClient {
   };
 }
 
-const redact = (url: string) => url.replace(/\/\/[^/@]*@/, '//***@');

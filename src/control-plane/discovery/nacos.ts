@@ -7,6 +7,7 @@
  * createTimestamp): instances already listed at the gateway's first successful read get 0 (they may
  * predate any job), and later ones get first-seen minus one refresh interval (no job on them is older).
  */
+import { redactUrl as redact } from './discovery-config';
 import { getJson, RegistryError } from './registry-http';
 import { nacosHosts, onePerName, type NacosHost, type RegistryClient } from './registrations';
 import type { DiscoveredInstance } from '../upstreams';
@@ -80,4 +81,3 @@ export function createNacosClient(opts: NacosOptions): RegistryClient {
   };
 }
 
-const redact = (url: string) => url.replace(/\/\/[^/@]*@/, '//***@');

@@ -55,8 +55,13 @@ export function eurekaRecord(raw: unknown, address: 'hostname' | 'ip'): EurekaRe
   const url = reach ? urlOf(reach, port) : undefined;
   if (!url) return { id, problem: `${id}: no usable ${address === 'ip' ? 'ipAddr' : 'hostName'}` };
   const status = (text(raw.status) || 'UNKNOWN').toUpperCase();
+  // The registry time an Entrance compares with a job's creation to call it failed over. Eureka makes a new
+  // lease, so a new registrationTimestamp, on every register, and a live client registers again whenever its
+  // status or data changes; serviceUpTimestamp is carried over from a live lease (AbstractInstanceRegistry
+  // .register) and new only for a process that registered afresh. Never UP yet: the registration time.
   const lease = isObj(raw.leaseInfo) ? raw.leaseInfo : {};
-  return { id, instance: { name, url, status, up: status === 'UP', registeredAt: millis(lease.registrationTimestamp) } };
+  const registeredAt = millis(lease.serviceUpTimestamp) || millis(lease.registrationTimestamp);
+  return { id, instance: { name, url, status, up: status === 'UP', registeredAt } };
 }
 
 /** `GET apps/{APP}`: `{application: {name, instance: [...]}}`. Null when the answer is not that. */
