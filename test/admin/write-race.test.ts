@@ -143,7 +143,8 @@ test('hand edits by real processes racing admin writes at 60,000 tokens: no upda
       while (editing) {
         const user = `adm${a}x${n++}`;
         const r = await adminCall(adm, 'POST', 'tokens', { users: [user] }, sha(readFileSync(file)));
-        assert.ok(r.status === 200 || r.status === 409, `${r.status} ${r.text}`);
+        // 503 ADMIN_FILE_BUSY is a refusal too (the lock was held past its wait on a loaded machine): nothing written.
+        assert.ok(r.status === 200 || r.status === 409 || (r.status === 503 && /ADMIN_FILE_BUSY/.test(r.text)), `${r.status} ${r.text}`);
         outcomes.push({ marker: `=${user}\n`, status: r.status });
       }
     }),
@@ -152,7 +153,7 @@ test('hand edits by real processes racing admin writes at 60,000 tokens: no upda
   const final = readFileSync(file, 'utf8');
   const lostHand = editor.markers.filter((m) => !final.includes(m));
   const lostAdmin = outcomes.filter((o) => o.status === 200 && !final.includes(o.marker));
-  const ghostAdmin = outcomes.filter((o) => o.status === 409 && final.includes(o.marker));
+  const ghostAdmin = outcomes.filter((o) => o.status !== 200 && final.includes(o.marker));
   const landed = outcomes.filter((o) => o.status === 200).length;
   console.log(
     `write race at ${TOKENS} tokens: ${editor.markers.length} hand edits (sed -i and >>), ${outcomes.length} admin writes (${landed} landed, ${outcomes.length - landed} refused with 409); ` +
