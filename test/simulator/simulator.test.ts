@@ -10,39 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { createEntranceSimulator, type EntranceSimulator, type SimulatorOptions } from '../../src/simulator/entrance';
 import { hugeLogBody } from '../../src/simulator/log';
 import { createTicketCodec } from '../../src/linkis/ticket';
+import { call as callAs, codec, cookieFor, type Reply } from './support';
 
-const codec = createTicketCodec('bdp-for-server');
 const P = '/api/rest_j/v1/entrance';
 
-function cookieFor(user: string, inner = true, c = codec): string {
-  return `linkis_user_session_ticket_id_v1=${c.mint(user)}${inner ? '; dataworkcloud_inner_request=true' : ''}`;
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function call(sim: EntranceSimulator, method: string, path: string, opts: { user?: string; cookie?: string | null; body?: unknown } = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  const cookie = opts.cookie === undefined ? cookieFor(opts.user ?? 'hadoop') : opts.cookie;
-  if (cookie !== null) headers.cookie = cookie;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    headers['content-type'] = 'application/json';
-  }
-  const res = await fetch(sim.url + path, { method, headers, body });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+/** A request to the simulator as `user` (default hadoop); the shared helper in support.ts does the work. */
+function call(sim: EntranceSimulator, method: string, path: string, opts: { user?: string; cookie?: string | null; body?: unknown } = {}): Promise<Reply> {
+  return callAs(sim.url, method, path, { user: 'hadoop', ...opts });
 }
 
 function submitBody(user = 'hadoop', creator = 'IDE', engine = 'spark-3.2.1', code = 'show tables') {
