@@ -54,6 +54,8 @@ export interface GatewayDeps {
   accessLog: AccessLog;
   /** Service discovery (gateway.discovery), when on: /ready reports whether the registry could be read. */
   discovery?: { healthy(): boolean };
+  /** The shared store (gateway.allowlist.store=redis), when on: /ready reports whether it is in sync. */
+  sharedStore?: { healthy(): boolean };
   /** Each request authentication let through, by token fingerprint: the admin's "last used". */
   onTokenUsed?: (fingerprint: string) => void;
 }
@@ -126,7 +128,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     };
     // Reported, not required: with the registry unreachable the gateway serves the last known instances, and
     // every replica leaving the load balancer at once would be the very outage fail-static avoids.
-    const informational: Record<string, boolean> = deps.discovery ? { discovery: deps.discovery.healthy() } : {};
+    // The same for the shared store: a replica that cannot read Redis keeps its last rules (fail-static).
+    const informational: Record<string, boolean> = {
+      ...(deps.discovery ? { discovery: deps.discovery.healthy() } : {}),
+      ...(deps.sharedStore ? { sharedStore: deps.sharedStore.healthy() } : {}),
+    };
     return { ready: Object.values(checks).every(Boolean), checks: { ...checks, ...informational } };
   };
 

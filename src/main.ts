@@ -24,6 +24,12 @@ import { startMetricsListener } from './ops/metrics-listener';
 import { startDiscovery, type Discovery } from './control-plane/discovery/refresh';
 import { createRevokedSessionStore, loadSessionSecret } from './control-plane/session-store';
 import { superviseWorkers } from './ops/workers';
+import { connectSharedRedis } from './control-plane/redis-shared';
+import { allowlistKeys, createRedisTokensRepo, followRedisAllowlist } from './admin/redis-allowlist';
+import { createRedisRevokedSessions, followRedisDraining } from './control-plane/redis-sessions';
+
+/** How long start-up waits for the shared store before serving with no rules (not ready) and trying on. */
+const START_WAIT_MS = 3000;
 import { registerOpsRoutes, serveClusterMetrics, workerClusterMetrics, type OpsDeps } from './ops/ops-routes';
 
 function confDirFrom(argv: string[], env: NodeJS.ProcessEnv): string {
@@ -101,8 +107,15 @@ async function main(): Promise<void> {
   for (const name of config.draining) registry.setDraining(name, true);
   // Draining is an admin's decision, not trouble: info. Health changes are worth a warning.
   registry.onChange((u, why) => logger.log(why === 'draining' || why === 'no longer draining' ? 'info' : 'warn', 'entrance state changed', { event: 'entrance.state', instance: u.name, healthy: u.healthy, draining: u.draining, registry: u.registration?.status, why }));
-  // Draining is gateway-wide: a worker takes the primary's state before it serves (ops/cluster-draining.ts).
-  const clusterDraining = cluster.isWorker ? await joinClusterDraining(registry) : undefined;
+  // gateway.allowlist.store=redis: the allowlist, logouts and admin draining shared by every replica
+  // (control-plane/redis-*.ts). Demo mode keeps its own temporary file.
+  const shared = config.sharedStore.mode === 'redis' && !demo ? connectSharedRedis({ url: config.sharedStore.url!, prefix: config.sharedStore.prefix, checkMs: config.sharedStore.checkMs, logger }) : undefined;
+  if (shared) closers.push(() => shared.close());
+  // Draining is gateway-wide: a worker takes the primary's state before it serves (ops/cluster-draining.ts);
+  // with the shared store every process of every replica follows Redis instead.
+  const clusterDraining = cluster.isWorker && !shared ? await joinClusterDraining(registry) : undefined;
+  const redisDraining = shared ? followRedisDraining(shared, registry, config.draining) : undefined;
+  if (redisDraining) closers.push(() => redisDraining.close());
   if (clusterDraining) closers.push(() => clusterDraining.close());
   const publicservice = createUpstreamRegistry(config.publicservice.instances, { role: 'publicservice', failureThreshold: config.health.passiveFailures, ejectMs: config.health.passiveEjectMs });
   closers.push(() => publicservice.close());
@@ -117,8 +130,17 @@ async function main(): Promise<void> {
     closers.push(() => discovery!.close());
   }
 
-  const store = createAllowlistStore({ file: config.proxyUserFile, logger, tokenPolicy: config.tokenPolicy, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
-  const first = store.reload('start');
+  const sharedWhere = shared ? `Redis ${config.sharedStore.url!.replace(/\/\/[^@/]*@/, '//')} (${allowlistKeys(config.sharedStore.prefix).text})` : undefined;
+  const store = createAllowlistStore({ file: sharedWhere ?? config.proxyUserFile, logger, tokenPolicy: config.tokenPolicy, onReload: (r) => metrics.allowlistReload(r.ok, r.tokens) });
+  const follower = shared ? followRedisAllowlist(shared, store) : undefined;
+  // Logouts by any worker or replica sharing the conf directory (or the shared store) end the session everywhere.
+  const revokedSessions = shared ? createRedisRevokedSessions(shared, config.sharedStore.checkMs) : createRevokedSessionStore(config.confDir);
+  closers.push(() => revokedSessions.close());
+  if (shared && !(await shared.start(START_WAIT_MS))) {
+    // Fail closed, not fatal: nothing is allowed (not ready) until Redis answers; a Redis outage must not stop replicas starting.
+    logger.error(`shared store not readable at start (${shared.problem()}): nothing is allowed until it is`, { event: 'shared.store.start' });
+  }
+  const first = shared ? { ok: true, tokens: store.current().size, problems: [], error: undefined } : store.reload('start');
   if (!first.ok) {
     const lines = first.problems.map((p) => `${config.proxyUserFile}:${p.line}: ${p.message}`);
     fail(`${config.proxyUserFile}: ${first.error ?? 'invalid'}\n${lines.join('\n')}`);
@@ -128,16 +150,21 @@ async function main(): Promise<void> {
   const ops: OpsDeps = { metrics, readiness: () => gateway.readiness(), clusterMetrics: cluster.isWorker ? workerClusterMetrics(metrics) : undefined };
   let admin: Admin;
   try {
-    admin = createAdmin({ config, proxyUserFile: config.proxyUserFile, logger, store, registry, extraRoutes: (app) => registerOpsRoutes(app, ops) });
+    const sharedRepo = shared ? createRedisTokensRepo({ send: shared.send, prefix: shared.prefix, channel: shared.channel, where: sharedWhere!, onWritten: follower!.noteWritten }) : undefined;
+    admin = createAdmin({ config, proxyUserFile: config.proxyUserFile, logger, store, registry, extraRoutes: (app) => registerOpsRoutes(app, ops), sharedRepo });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     fail(`configuration error\n${err.message}`);
   }
   closers.push(() => admin.close());
-  registry.setDrainCoordinator(auditedDraining(clusterDraining?.coordinator ?? drainHere(registry), admin.audit));
-  // Reloads on every change; tells the admin API's and CLI's writes from hand edits (logged and audited).
-  const watcher = watchFile(config.proxyUserFile, admin.onFileChange);
-  closers.push(() => watcher.close());
+  registry.setDrainCoordinator(auditedDraining(redisDraining?.coordinator ?? clusterDraining?.coordinator ?? drainHere(registry), admin.audit));
+  if (!shared) {
+    // Reloads on every change; tells the admin API's and CLI's writes from hand edits (logged and audited).
+    const watcher = watchFile(config.proxyUserFile, admin.onFileChange);
+    closers.push(() => watcher.close());
+    const revocationWatch = watchFile(revokedSessions.file, () => revokedSessions.reload());
+    closers.push(() => revocationWatch.close());
+  }
 
   if (config.health.mode !== 'off') {
     for (const pool of [registry, publicservice]) {
@@ -145,17 +172,12 @@ async function main(): Promise<void> {
       closers.push(() => checker.close());
     }
   }
-  // Logouts by any worker or replica sharing the conf directory end the session everywhere.
-  const revokedSessions = createRevokedSessionStore(config.confDir);
-  closers.push(() => revokedSessions.close());
-  const revocationWatch = watchFile(revokedSessions.file, () => revokedSessions.reload());
-  closers.push(() => revocationWatch.close());
   const rateLimits = await createRateLimits(
     { ...config.rateLimit, trustProxy: config.trustProxy },
     { logger, onLimited: (scope) => metrics.rateLimited(scope) },
   );
   closers.push(() => rateLimits.close());
-  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog, onTokenUsed: admin.usage.note, discovery });
+  const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => follower?.loaded() ?? first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog, onTokenUsed: admin.usage.note, discovery, sharedStore: shared });
   closers.push(() => gateway.close());
 
   let stopping = false;
@@ -198,7 +220,7 @@ async function main(): Promise<void> {
 
   const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const url = `http://${shownHost}:${port}`;
-  logger.info('listening', { url, port, instances: registry.all().map((u) => u.name), proxyUserFile: config.proxyUserFile, tokens: first.tokens });
+  logger.info('listening', { url, port, instances: registry.all().map((u) => u.name), proxyUserFile: sharedWhere ?? config.proxyUserFile, tokens: store.current().size });
   if (demo) {
     process.stdout.write(
       `\nlinkis-gateway is running at ${url} in demo mode (a simulated Linkis: 2 Entrances and a publicservice).\n` +

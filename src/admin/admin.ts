@@ -24,6 +24,8 @@ export interface AdminDeps {
   store: AllowlistStore;
   registry: UpstreamRegistry;
   extraRoutes?: AdminAppDeps['extraRoutes'];
+  /** The shared store's repo (gateway.allowlist.store=redis): written there, and no file to watch. */
+  sharedRepo?: TokensRepo;
 }
 
 export interface Admin {
@@ -46,9 +48,10 @@ export interface Admin {
 /** Throws ConfigError for a malformed admin.properties: an admin listener should not half-work. */
 export function createAdmin(deps: AdminDeps): Admin {
   const { config, logger, store } = deps;
-  const audit = createAuditLog({ file: config.admin.auditFile, logger });
-  const changes = createFileChanges({ file: deps.proxyUserFile, store, logger, audit });
-  const repo = createTokensRepo({ file: deps.proxyUserFile, onWritten: changes.noteWritten });
+  const audit = createAuditLog({ file: config.admin.auditFile, logger, replica: config.replica });
+  // The file store: its watcher tells the admin's own writes from hand edits. The shared store has no hand edits.
+  const changes = deps.sharedRepo ? null : createFileChanges({ file: deps.proxyUserFile, store, logger, audit });
+  const repo = deps.sharedRepo ?? createTokensRepo({ file: deps.proxyUserFile, onWritten: changes!.noteWritten });
   const usage = createTokenUsage({ file: usageFileBeside(config.admin.auditFile), logger, known: () => ({ size: store.current().size, fingerprints: () => fingerprintsOf(store.current()) }) });
   const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy, usage });
   const credentials = loadAdminCredentials(config.admin.credentialsFile);
@@ -58,18 +61,18 @@ export function createAdmin(deps: AdminDeps): Admin {
   else if (credentials.size === 0) offReason = `${config.admin.credentialsFile} names no admin`;
   else handler = createAdminApp({ service, credentials, registry: deps.registry, logger, extraRoutes: deps.extraRoutes });
   return {
-    onFileChange: changes.onFileChange,
+    onFileChange: changes?.onFileChange ?? (() => undefined),
     handler,
     offReason,
     repo,
     audit,
     service,
     usage,
-    idle: changes.idle,
+    idle: changes?.idle ?? (async () => undefined),
     async close() {
       await usage.close();
       await repo.close();
-      await changes.idle();
+      await changes?.idle();
       await audit.close();
     },
   };

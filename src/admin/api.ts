@@ -171,6 +171,10 @@ export function createAdminApp(deps: AdminAppDeps): express.Express {
 
 /** What is now true, and what is not covered: an operator acts on this sentence. */
 function drainAnswer(draining: boolean, o: DrainOutcome): string {
+  if (o.shared) {
+    const what = draining ? 'Draining: no new submissions go to this Entrance from any replica; follow-ups for its jobs still do' : 'Taking new jobs again';
+    return `${what}. Recorded in the shared store: applied on this replica now and on every other replica within 2 s`;
+  }
   if (o.applied < o.workers) return `Recorded for this gateway, but only ${o.applied} of ${o.workers} workers confirmed in time; the others apply it as soon as they answer`;
   const where = o.workers === 1 ? 'this gateway (1 process)' : `every worker (${o.workers}) of this gateway`;
   const notCovered = 'Other gateway replicas are not told, and a restart of the gateway starts again from gateway.entrance.draining';

@@ -9,11 +9,13 @@ import type { DrainCoordinator } from '../control-plane/draining';
 import { describeDiff, type TokenDiff } from './token-diff';
 import type { Users } from './tokens-file';
 
-export type AuditOperation = 'create' | 'add-users' | 'remove-users' | 'set-users' | 'set-label' | 'delete' | 'hand-edit';
+export type AuditOperation = 'create' | 'add-users' | 'remove-users' | 'set-users' | 'set-label' | 'delete' | 'hand-edit' | 'import';
 
 /** `appeared`, `disappeared`, `usersChanged` (token-diff.ts): what the change did, whoever made it. */
 export interface AuditRecord extends Partial<TokenDiff> {
   time: string;
+  /** The replica (gateway.replica.name, or the host name) whose admin API or CLI made the change. */
+  replica?: string;
   /** The admin's name from admin.properties, or the CLI's `--as`/OS user; null for a hand edit. */
   admin: string | null;
   via: 'api' | 'cli' | 'file';
@@ -43,6 +45,7 @@ export interface AuditRecord extends Partial<TokenDiff> {
  */
 export interface DrainAuditRecord {
   time: string;
+  replica?: string;
   admin: string;
   via: 'api';
   operation: 'drain' | 'undrain';
@@ -110,8 +113,10 @@ async function tailRecords(file: string, bytes: number): Promise<{ records: Audi
   return { records, whole };
 }
 
-export function createAuditLog(opts: { file: string; logger: Logger; now?: () => Date }): AuditLog {
+export function createAuditLog(opts: { file: string; logger: Logger; now?: () => Date; replica?: string }): AuditLog {
   const { file, logger } = opts;
+  // With several replicas each keeps its own audit file: every record says which one made the change.
+  const replica = opts.replica !== undefined ? { replica: opts.replica } : {};
   const now = opts.now ?? (() => new Date());
   let chain: Promise<unknown> = Promise.resolve();
   let warned = false;
@@ -119,14 +124,16 @@ export function createAuditLog(opts: { file: string; logger: Logger; now?: () =>
   return {
     file,
     record(entry) {
-      const rec: AuditRecord = { time: now().toISOString(), ...entry };
+      const rec: AuditRecord = { time: now().toISOString(), ...replica, ...entry };
       logger.log({
         level: rec.lost ? 'error' : rec.operation === 'hand-edit' && rec.applied === false ? 'warn' : 'info',
         message: rec.lost
           ? 'a hand edit of proxy.properties was overwritten by an admin write made at the same instant; re-apply it'
           : rec.operation === 'hand-edit'
             ? `proxy.properties was edited by hand (${rec.appeared ? describeDiff(rec as TokenDiff) : 'changes unknown'})`
-            : 'proxy.properties changed by an admin',
+            : rec.operation === 'import'
+              ? `the allowlist was replaced by an import (${rec.appeared ? describeDiff(rec as TokenDiff) : 'changes unknown'})`
+              : 'proxy.properties changed by an admin',
         event: 'admin.audit',
         ...rec,
       });
@@ -143,7 +150,7 @@ export function createAuditLog(opts: { file: string; logger: Logger; now?: () =>
       return chain.then(() => undefined);
     },
     recordDrain(entry) {
-      const rec: DrainAuditRecord = { time: now().toISOString(), ...entry };
+      const rec: DrainAuditRecord = { time: now().toISOString(), ...replica, ...entry };
       logger.info(`Entrance ${rec.instance} ${rec.operation === 'drain' ? 'drained' : 'undrained'} by an admin`, { event: 'admin.audit', ...rec });
       const run = chain.then(() => appendFile(file, JSON.stringify(rec) + '\n', { flag: 'a', mode: 0o600 }));
       chain = run.catch((err: NodeJS.ErrnoException) => {

@@ -12,7 +12,9 @@ import { createAuditLog } from './audit';
 import { createTokenUsage, usageFileBeside } from './token-usage';
 import type { Users } from './tokens-file';
 import { createTokensRepo } from './tokens-repo';
-import { createTokensService, type ChangeEdit, type ChangeResult, type Created, type TokenListing } from './tokens-service';
+import { createTokensService, type ChangeEdit, type ChangeResult, type Created, type TokenListing, type TokensService } from './tokens-service';
+import { allowlistKeys, createRedisTokensRepo } from './redis-allowlist';
+import { connectRedisCommands } from '../control-plane/redis-shared';
 
 export interface TokensBackend {
   /** For messages: where the changes go. */
@@ -21,6 +23,9 @@ export interface TokensBackend {
   /** `ifMatch` undefined: use the version read just before (read-modify-write in one command). */
   create(users: Users, ifMatch?: string, label?: string): Promise<Created>;
   change(edit: ChangeEdit, ifMatch?: string): Promise<ChangeResult>;
+  /** Direct mode only (the store itself, file or Redis): proxy.properties in and out. */
+  importText?(ifMatch: string | undefined, text: string): ReturnType<TokensService['importText']>;
+  exportText?: TokensService['exportText'];
   close(): Promise<void>;
 }
 
@@ -42,20 +47,28 @@ export function directBackend(confDir: string, as: string | undefined): TokensBa
   if (!check.ok) throw new AdminError('ADMIN_VALIDATION', `--as: ${check.reason}`);
   // Audit records go to the audit file only; stderr gets nothing but errors.
   const logger = createLogger({ level: 'error', format: 'pretty' }, { stream: process.stderr, isTTY: false });
-  const repo = createTokensRepo({ file: config.proxyUserFile });
-  const audit = createAuditLog({ file: config.admin.auditFile, logger });
+  // The shared store when the gateway uses one: the CLI then writes where every replica reads.
+  const shared = config.sharedStore.mode === 'redis' ? connectRedisCommands(config.sharedStore.url!) : undefined;
+  const where = shared ? `Redis ${config.sharedStore.url!.replace(/\/\/[^@/]*@/, '//')} (${allowlistKeys(config.sharedStore.prefix).text})` : config.proxyUserFile;
+  const repo = shared
+    ? createRedisTokensRepo({ send: shared.send, prefix: config.sharedStore.prefix, channel: `${config.sharedStore.prefix}changed`, where })
+    : createTokensRepo({ file: config.proxyUserFile });
+  const audit = createAuditLog({ file: config.admin.auditFile, logger, replica: config.replica });
   // Last use as the gateway recorded it; the CLI itself uses no token, so it only reads.
   const usage = createTokenUsage({ file: usageFileBeside(config.admin.auditFile), readOnly: true });
   const service = createTokensService({ repo, audit, tokenPolicy: config.tokenPolicy, usage });
   const actor = { name: admin, via: 'cli' as const };
   const etag = async (ifMatch?: string) => ifMatch ?? (await repo.read()).etag;
   return {
-    target: config.proxyUserFile,
+    target: where,
+    importText: (ifMatch, text) => service.importText(actor, ifMatch, text),
+    exportText: () => service.exportText(),
     list: (search) => service.list(search),
     create: async (users, ifMatch, label) => service.create(actor, await etag(ifMatch), users, label),
     change: async (edit, ifMatch) => service.change(actor, await etag(ifMatch), edit),
     async close() {
       await repo.close();
+      await shared?.close();
       await audit.close();
       logger.close();
     },

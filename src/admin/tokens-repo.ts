@@ -33,16 +33,23 @@ export interface TokensRepoOptions {
   lock?: LockOptions;
 }
 
+/**
+ * Where the allowlist's text lives, with optimistic concurrency: this file (createTokensRepo) or the shared
+ * store in Redis (control-plane/redis-allowlist.ts). The token service, the admin API and the CLI see only this.
+ */
 export interface TokensRepo {
+  /** proxy.properties, or where the shared store is (for messages). */
   readonly file: string;
-  read(): Promise<Snapshot>;
+  /** `missingOk`: an empty shared store reads as empty text instead of a refusal (import, export). */
+  read(opts?: { missingOk?: boolean }): Promise<Snapshot>;
   /**
    * Applies `edit` to the file's text if the file still has the ETag `ifMatch`; otherwise ADMIN_CONFLICT
    * with the current ETag in `data.etag`. An edit that changes nothing writes nothing. `edit` may take
    * its time (it runs before the final check, with no lock held). `onReplaced` runs right after the rename,
    * with the lock still held: the audit record is in the file before any other process can ask who wrote it.
+   * `initialize`: an empty shared store may be written (import); a missing file always may.
    */
-  update<T extends { text: string; changed: boolean }>(ifMatch: string, edit: (text: string) => T | Promise<T>, onReplaced?: (u: Updated<T>) => Promise<void>): Promise<Updated<T>>;
+  update<T extends { text: string; changed: boolean }>(ifMatch: string, edit: (text: string) => T | Promise<T>, onReplaced?: (u: Updated<T>) => Promise<void>, opts?: { initialize?: boolean }): Promise<Updated<T>>;
   /** ETag of the last content this repo wrote, to tell its own writes from hand edits. */
   lastWrittenEtag(): string | null;
   close(): Promise<void>;

@@ -11,7 +11,8 @@ import { diffOne } from './token-diff';
 import type { TokenUsage } from './token-usage';
 import type { TokenEdit, TokenRules, TokenView, Users } from './tokens-file';
 import type { TokensRepo } from './tokens-repo';
-import { editOffThread, readTokensOffThread } from './tokens-worker';
+import { AdminError } from './admin-error';
+import { diffOffThread, editOffThread, readTokensOffThread } from './tokens-worker';
 
 export interface Actor {
   /** Who, for the audit: an admin name from admin.properties, or the CLI's `--as` / OS user. */
@@ -55,6 +56,10 @@ export interface TokensService {
   change(actor: Actor, ifMatch: string, edit: ChangeEdit): Promise<ChangeResult>;
   /** The newest audit records, newest first. */
   recentAudit(limit: number): Promise<AuditRecord[]>;
+  /** Replaces the whole allowlist with `text` (validated as the gateway would load it); audited as `import`. */
+  importText(actor: Actor, ifMatch: string | undefined, text: string): Promise<{ etagBefore: string; etag: string; changed: boolean; tokens: number }>;
+  /** The allowlist's text and version, byte for byte (an empty shared store exports as empty). */
+  exportText(): Promise<{ text: string; etag: string }>;
 }
 
 /** 24 random bytes, hex: 192 bits, and no character that needs escaping in the file or a header. */
@@ -116,5 +121,22 @@ export function createTokensService(deps: TokensServiceDeps): TokensService {
     },
     change: (actor, ifMatch, edit) => apply(actor, ifMatch, edit),
     recentAudit: (limit) => audit.recent(limit),
+    async importText(actor, ifMatch, text) {
+      const { tokens, problems } = await readTokensOffThread(text, rules);
+      // The same all-or-nothing check as a reload: a file the gateway would refuse never reaches the store.
+      if (problems.length > 0) throw new AdminError('ADMIN_VALIDATION', `the file has problems (${problems.slice(0, 5).map((p) => `line ${p.line}: ${p.message}`).join('; ')})`, { problems });
+      const etag = ifMatch ?? (await repo.read({ missingOk: true })).etag;
+      const u = await repo.update(
+        etag,
+        (before) => ({ text, changed: before !== text, before }),
+        async ({ result, etagBefore, etagAfter }) => {
+          const diff = await diffOffThread(result.before, text).catch(() => ({}));
+          await audit.record({ admin: actor.name, via: actor.via, operation: 'import', token: null, usersBefore: null, usersAfter: null, etagBefore, etagAfter, ...diff });
+        },
+        { initialize: true },
+      );
+      return { etagBefore: u.etagBefore, etag: u.etagAfter, changed: u.result.changed, tokens: tokens.length };
+    },
+    exportText: () => repo.read({ missingOk: true }),
   };
 }

@@ -3,6 +3,7 @@
  * table src/cli/main.ts dispatches on. Output is for people by default and JSON with --json; the whole token
  * is printed only by `create`, once.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError, type CliContext, type Command } from './command';
 import { apiBackend, directBackend, type TokensBackend } from '../admin/tokens-backends';
 import { checkUsers, type TokenView, type Users } from '../admin/tokens-file';
@@ -79,7 +80,52 @@ function changeCommand(op: Exclude<ChangeEdit['op'], 'set-label'>, usage: string
   };
 }
 
+/** import and export work on the store itself (the file, or the shared store in Redis), never through an API. */
+function storeBackend(ctx: CliContext): TokensBackend {
+  if (ctx.opt('admin-url')) throw new UsageError('import and export work on the store directly: give --conf (whose gateway.properties names the store), not --admin-url');
+  return directBackend(ctx.opt('conf') ?? ctx.env.LINKIS_GATEWAY_CONF ?? 'conf', ctx.opt('as'));
+}
+
 export const TOKEN_COMMANDS: Record<string, Command> = {
+  'tokens import': {
+    usage: 'tokens import FILE',
+    summary: 'replace the whole allowlist with FILE (proxy.properties syntax), validated and audited; with gateway.allowlist.store=redis, the shared store',
+    options: ['conf', 'as', 'if-match', 'json'],
+    run: async (ctx) => {
+      const [file, ...rest] = ctx.args;
+      if (!file || rest.length) throw new UsageError('name one file to import (- for standard input)');
+      const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+      const b = storeBackend(ctx);
+      try {
+        const r = await b.importText!(ctx.opt('if-match'), text);
+        if (ctx.flag('json')) ctx.out(JSON.stringify(r, null, 2));
+        else ctx.out(r.changed ? `Imported ${r.tokens} token${r.tokens === 1 ? '' : 's'} into ${b.target} (version ${r.etag})` : `${b.target} already holds exactly this (version ${r.etag})`);
+        return 0;
+      } finally {
+        await b.close();
+      }
+    },
+  },
+  'tokens export': {
+    usage: 'tokens export [FILE]',
+    summary: 'write the allowlist, byte for byte, to FILE or standard output (a backup, or proxy.properties to import elsewhere)',
+    options: ['conf', 'as'],
+    run: async (ctx) => {
+      const [file, ...rest] = ctx.args;
+      if (rest.length) throw new UsageError('export takes at most one file');
+      const b = storeBackend(ctx);
+      try {
+        const { text, etag } = await b.exportText!();
+        if (file && file !== '-') {
+          writeFileSync(file, text, { mode: 0o600 }); // it holds every token
+          ctx.err(`Exported ${b.target} (version ${etag}) to ${file}`);
+        } else process.stdout.write(text);
+        return 0;
+      } finally {
+        await b.close();
+      }
+    },
+  },
   'tokens list': {
     usage: 'tokens list [SEARCH]',
     summary: 'list tokens (by fingerprint, with label, creation and last use) and the users each may act as',

@@ -36,10 +36,13 @@ export interface AllowlistStore {
   reload(reason: 'start' | 'file-change' | 'admin-write' | string): ReloadResult;
   /** The same, with the build in slices so traffic keeps flowing; for file changes under load. */
   reloadInSlices(reason: string): Promise<ReloadResult>;
+  /** The same from bytes already read (the shared store in Redis hands over its text); built in slices. */
+  applyBytes(reason: string, bytes: Buffer): Promise<ReloadResult>;
   close(): void;
 }
 
 export interface AllowlistStoreOptions {
+  /** proxy.properties; with the shared store, where its text comes from (for the log only). */
   file: string;
   logger: Logger;
   /** config.tokenPolicy; default `warn`. */
@@ -70,7 +73,12 @@ export function loadAllowlistFile(file: string, opts: LoadOptions = {}): LoadRes
 export async function loadAllowlistFileInSlices(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const read = readAllowlistBytes(file);
   if (!read.ok) return read;
-  const parsed = parsePropertiesBytes(read.bytes);
+  return loadAllowlistBytesInSlices(read.bytes, opts);
+}
+
+/** Parse and build bytes from anywhere (the shared store's text), in slices; never throws. */
+export async function loadAllowlistBytesInSlices(bytes: Buffer, opts: LoadOptions = {}): Promise<LoadResult> {
+  const parsed = parsePropertiesBytes(bytes);
   return checked(parsed.problems, await buildAllowlistInSlices(parsed.entries, { tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY }));
 }
 
@@ -169,21 +177,24 @@ export function createAllowlistStore(opts: AllowlistStoreOptions): AllowlistStor
       const started = performance.now();
       return apply(reason, loadAllowlistFile(file, loadOptions), started);
     },
-    async reloadInSlices(reason) {
-      if (closed) return closedResult();
-      const mine = ++generation;
-      const started = performance.now();
-      const loaded = await loadAllowlistFileInSlices(file, loadOptions);
-      if (closed) return closedResult();
-      if (mine !== generation) {
-        return { ok: false, tokens: active.size, problems: [], warnings: [], error: 'superseded by a newer reload', durationMs: performance.now() - started };
-      }
-      return apply(reason, loaded, started);
-    },
+    reloadInSlices: (reason) => inSlices(reason, () => loadAllowlistFileInSlices(file, loadOptions)),
+    applyBytes: (reason, bytes) => inSlices(reason, () => loadAllowlistBytesInSlices(bytes, loadOptions)),
     close() {
       // Nothing to release (no watcher here: the caller wires watchFile to
       // reload), but later reloads are refused so a stale store cannot revive.
       closed = true;
     },
   };
+
+  async function inSlices(reason: string, load: () => Promise<LoadResult>): Promise<ReloadResult> {
+    if (closed) return closedResult();
+    const mine = ++generation;
+    const started = performance.now();
+    const loaded = await load();
+    if (closed) return closedResult();
+    if (mine !== generation) {
+      return { ok: false, tokens: active.size, problems: [], warnings: [], error: 'superseded by a newer reload', durationMs: performance.now() - started };
+    }
+    return apply(reason, loaded, started);
+  }
 }

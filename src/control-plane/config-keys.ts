@@ -65,6 +65,13 @@ export const DEFAULTS: Record<string, string> = {
   'gateway.discovery.eureka.address': 'hostname',
   'gateway.discovery.nacos.namespace': '',
   'gateway.discovery.nacos.group': 'DEFAULT_GROUP',
+  // The allowlist, logouts and draining shared by every replica in Redis (src/control-plane/redis-*.ts): off by default.
+  'gateway.allowlist.store': 'file',
+  'gateway.allowlist.redis.url': '',
+  'gateway.allowlist.redis.prefix': 'linkis-gateway:',
+  'gateway.allowlist.redis.check.ms': '1000',
+  // Names this replica in the audit; empty: the host name (a pod's name in Kubernetes).
+  'gateway.replica.name': '',
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);

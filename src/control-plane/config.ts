@@ -4,7 +4,7 @@
  * the process reads files or the environment for settings.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parsePropertiesBytes } from '../linkis/properties';
 import { PUBLIC_SERVICE_PREFIXES } from '../linkis/routes';
@@ -70,6 +70,13 @@ export interface GatewayConfig {
   tokenPolicy: 'warn' | 'strict';
   /** Entrances (and publicservice) from Linkis's service registry instead of the lists above; `static` by default. */
   discovery: DiscoveryConfig;
+  /**
+   * Where the allowlist lives: `file` (proxy.properties, the default) or `redis`, shared by every replica with
+   * logouts and admin draining (src/control-plane/redis-shared.ts). `checkMs`: the periodic version check.
+   */
+  sharedStore: { mode: 'file' | 'redis'; url?: string; prefix: string; checkMs: number };
+  /** This replica's name in the audit (gateway.replica.name, or the host name). */
+  replica: string;
 }
 
 export class ConfigError extends Error {
@@ -249,6 +256,8 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     },
     tokenPolicy: oneOf('gateway.token.policy', get('gateway.token.policy'), ['warn', 'strict'] as const, problems),
     discovery,
+    sharedStore: validateSharedStore(get, int, redisUrl, problems),
+    replica: get('gateway.replica.name') || hostname(),
   };
   if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems, config);
   return config;
@@ -307,3 +316,17 @@ function validateAdmin(get: (k: string) => string, int: (k: string, min: number,
   return { host, port, credentialsFile: file('gateway.admin.credentials.file'), auditFile: file('gateway.admin.audit.file'), allowPublic: allow === 'true' };
 }
 
+
+function validateSharedStore(get: (k: string) => string, int: (k: string, min: number, max: number) => number, rateLimitUrl: string, problems: string[]): GatewayConfig['sharedStore'] {
+  const mode = oneOf('gateway.allowlist.store', get('gateway.allowlist.store'), ['file', 'redis'] as const, problems);
+  const own = get('gateway.allowlist.redis.url');
+  if (own && !/^rediss?:\/\/\S+$/.test(own)) problems.push(`gateway.allowlist.redis.url: "${own}" is not a redis:// or rediss:// URL`);
+  // The rate limits' Redis serves by default: one Redis for everything replicas share.
+  const url = own || rateLimitUrl || undefined;
+  if (mode === 'redis' && !url) problems.push('gateway.allowlist.store: redis needs gateway.allowlist.redis.url (or gateway.ratelimit.redis.url)');
+  const prefix = get('gateway.allowlist.redis.prefix');
+  if (!/^[\x21-\x7e]{0,64}$/.test(prefix)) problems.push(`gateway.allowlist.redis.prefix: "${prefix}" must be at most 64 printable characters without spaces`);
+  // 2 s is the promise for a missed message too: the check must run well within it.
+  const checkMs = int('gateway.allowlist.redis.check.ms', 100, 2000);
+  return { mode, url: mode === 'redis' ? url : undefined, prefix, checkMs };
+}

@@ -18,6 +18,8 @@ export interface DrainOutcome {
   /** Gateway processes serving traffic, and how many of them confirmed the state is in force. */
   workers: number;
   applied: number;
+  /** Recorded in the shared store (gateway.allowlist.store=redis): every replica applies it within 2 s. */
+  shared?: boolean;
 }
 
 /** Puts a drain in force wherever this gateway serves; resolves once it is. */

@@ -50,6 +50,7 @@ export const ERROR_CATALOGUE = {
   ADMIN_VALIDATION: { http: 412, status: 2, message: 'The change was refused' },
   ADMIN_FILE_BUSY: { http: 503, status: 1, message: 'proxy.properties is locked by another writer; retry in a moment' },
   ADMIN_WRITE_FAILED: { http: 500, status: 1, message: 'proxy.properties could not be written' },
+  ADMIN_STORE_UNAVAILABLE: { http: 503, status: 1, message: 'The shared allowlist store (Redis) cannot be used now; nothing was changed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -7,7 +7,8 @@
  *
  * Kept in the primary's memory only: a restart of the whole gateway starts again from
  * gateway.entrance.draining (the audit keeps what admins did). Other replicas of the gateway (other
- * hosts or pods) are not told: that needs a store they share, which the gateway does not have yet.
+ * hosts or pods) are not told; with gateway.allowlist.store=redis this is not used at all: every worker of
+ * every replica follows the draining state in Redis (control-plane/redis-sessions.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'winston';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
@@ -85,7 +86,7 @@ describe('draining with gateway.workers=2', () => {
     }
     const records = audit().filter((x) => x.operation === 'drain');
     assert.equal(records.length, 1, JSON.stringify(audit()));
-    assert.deepEqual({ ...records[0], time: undefined }, { time: undefined, admin: 'ops', via: 'api', operation: 'drain', instance: a.instance, workers: 2 });
+    assert.deepEqual({ ...records[0], time: undefined }, { time: undefined, replica: hostname(), admin: 'ops', via: 'api', operation: 'drain', instance: a.instance, workers: 2 });
 
     // Asking again changes nothing and audits nothing.
     const again = await drainCall(a.instance, true);

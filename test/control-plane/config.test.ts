@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseInstances, parseSize, validateConfig, type GatewayConfig } from '../../src/control-plane/config';
 
@@ -58,8 +58,20 @@ test('defaults', () => {
       nacosNamespace: '',
       nacosGroup: 'DEFAULT_GROUP',
     },
+    sharedStore: { mode: 'file', url: undefined, prefix: 'linkis-gateway:', checkMs: 1000 },
+    replica: hostname(),
   };
   assert.deepEqual(c, want);
+});
+
+test('gateway.allowlist.store=redis needs a Redis URL, and may share the rate limits\' one', () => {
+  assert.match(errorOf({ 'gateway.allowlist.store': 'redis' }).message, /gateway\.allowlist\.store: redis needs gateway\.allowlist\.redis\.url/);
+  assert.match(errorOf({ 'gateway.allowlist.store': 'consul' }).message, /gateway\.allowlist\.store: "consul" is not one of file, redis/);
+  assert.match(errorOf({ 'gateway.allowlist.redis.url': 'http://x' }).message, /gateway\.allowlist\.redis\.url: "http:\/\/x" is not a redis/);
+  assert.match(errorOf({ 'gateway.allowlist.redis.check.ms': '5000' }).message, /gateway\.allowlist\.redis\.check\.ms/);
+  const c = validateConfig({ 'gateway.allowlist.store': 'redis', 'gateway.ratelimit.redis.url': 'redis://r:6379', 'gateway.replica.name': 'gw-1' }, DIR, FILE);
+  assert.deepEqual(c.sharedStore, { mode: 'redis', url: 'redis://r:6379', prefix: 'linkis-gateway:', checkMs: 1000 });
+  assert.equal(c.replica, 'gw-1');
 });
 
 test('every value is read, trimmed', () => {

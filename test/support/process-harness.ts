@@ -106,8 +106,11 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-/** A throw-away redis-server (no persistence), on `port` or a free one. Fails loudly when the Debian package is not installed. */
-export async function startRedis(port?: number): Promise<RedisProcess> {
+/**
+ * A throw-away redis-server (no persistence, unless `extraArgs` asks for it: later arguments override), on
+ * `port` or a free one. Fails loudly when the Debian package is not installed.
+ */
+export async function startRedis(port?: number, extraArgs: string[] = []): Promise<RedisProcess> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error) {
     throw new Error(
@@ -117,7 +120,7 @@ export async function startRedis(port?: number): Promise<RedisProcess> {
   }
   for (let attempt = 0; ; attempt++) {
     const listenPort = port ?? (await freePort());
-    const child = spawn('redis-server', ['--port', String(listenPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('redis-server', ['--port', String(listenPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
