@@ -87,6 +87,9 @@ describe('draining with gateway.workers=2', () => {
     const records = audit().filter((x) => x.operation === 'drain');
     assert.equal(records.length, 1, JSON.stringify(audit()));
     assert.deepEqual({ ...records[0], time: undefined }, { time: undefined, replica: hostname(), admin: 'ops', via: 'api', operation: 'drain', instance: a.instance, workers: 2 });
+    // Draining is an admin's decision, not trouble: logged at info, not as a warning.
+    const stateLines = gw.lines().filter((l) => l.event === 'entrance.state' && l.why === 'draining');
+    assert.ok(stateLines.length > 0 && stateLines.every((l) => l.level === 'info'), JSON.stringify(stateLines));
 
     // Asking again changes nothing and audits nothing.
     const again = await drainCall(a.instance, true);
