@@ -61,6 +61,7 @@ describe('admin page in chromium', () => {
     await page.click('#signin-form button[type=submit]');
     await page.waitForSelector('#app:not([hidden])');
     assert.equal(await page.textContent('#who-name'), ADMIN_NAME);
+    await page.locator('#tokens tbody tr').nth(1).waitFor(); // the listing loads after the app shows
     assert.equal(await page.locator('#tokens tbody tr').count(), 2);
     assert.equal(await page.textContent(`tr[data-fingerprint="${tokenFingerprint(TOKEN)}"] .masked`), 'test…');
     // The comment right above a token is its label.
@@ -132,10 +133,12 @@ describe('admin page in chromium', () => {
     // What the admin typed survives the Reload: they can press Add again on the current version.
     assert.equal(await page.inputValue(`${row} .add-user input`), 'zed');
     // Search narrows the list.
+    // Runs in the page, where `document` exists (this project's TypeScript has no DOM types).
+    const rows = (n: number) => page.waitForFunction((k) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#tokens tbody tr').length === k, n);
     await page.fill('#search', 'hand');
-    assert.equal(await page.locator('#tokens tbody tr').count(), 1);
+    await rows(1);
     await page.fill('#search', '');
-    assert.equal(await page.locator('#tokens tbody tr').count(), 2);
+    await rows(2);
     // A token for any user (*) is restricted to a list, after a confirmation.
     const any = `tr[data-fingerprint="${tokenFingerprint(OTHER_TOKEN)}"]`;
     await expectDecision(gw, OTHER_TOKEN, 'zoe', 200);
