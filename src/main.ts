@@ -24,6 +24,7 @@ import { startMetricsListener } from './ops/metrics-listener';
 import { startDiscovery, type Discovery } from './control-plane/discovery/refresh';
 import { createRevokedSessionStore, loadSessionSecret } from './control-plane/session-store';
 import { superviseWorkers } from './ops/workers';
+import { createDrain } from './ops/shutdown';
 import { connectSharedRedis } from './control-plane/redis-shared';
 import { allowlistKeys, createRedisTokensRepo, followRedisAllowlist } from './admin/redis-allowlist';
 import { createRedisRevokedSessions, followRedisDraining } from './control-plane/redis-sessions';
@@ -180,7 +181,6 @@ async function main(): Promise<void> {
   const gateway = createGateway({ config, logger, allowlist: () => store.current(), allowlistLoaded: () => follower?.loaded() ?? first.ok, registry, publicservice, sessionSecret, revokedSessions, metrics, rateLimits, accessLog, onTokenUsed: admin.usage.note, discovery, sharedStore: shared });
   closers.push(() => gateway.close());
 
-  let stopping = false;
   // Node enforces the header and request timeouts only when it checks its connections, every 30 s by
   // default: check at a quarter of the shorter timeout, so a slow client is answered close to it.
   const connectionsCheckingInterval = Math.max(50, Math.min(30_000, Math.floor(Math.min(config.limits.headersTimeoutMs, config.limits.requestTimeoutMs) / 4)));
@@ -189,13 +189,14 @@ async function main(): Promise<void> {
     { requestTimeout: config.limits.requestTimeoutMs, headersTimeout: config.limits.headersTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs, maxHeaderSize: config.limits.maxHeaderBytes, connectionsCheckingInterval, requireHostHeader: false },
     (req, res) => {
       // While draining, answer what arrives on open connections, then let the connection close.
-      if (stopping) res.shouldKeepAlive = false;
+      if (drain.stopping) res.shouldKeepAlive = false;
       gateway.handle(req, res);
     },
   );
   server.on('clientError', gateway.onClientError);
   server.on('checkExpectation', gateway.onCheckExpectation);
   server.on('connect', gateway.onConnect);
+  const drain = createDrain(server, logger, config.shutdownGraceMs, closers);
   await new Promise<void>((ok, failed) => server.once('error', failed).listen(config.server.port, config.server.host, ok));
   const { port } = server.address() as AddressInfo;
 
@@ -229,37 +230,15 @@ async function main(): Promise<void> {
     );
   }
 
-  // Graceful shutdown: stop accepting, finish in-flight requests (long log streams included) up to the
-  // grace period, then cut what is left, close everything and exit 0.
-  const stop = (signal: string, exitCode = 0) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { event: 'shutdown', signal, graceMs: config.shutdownGraceMs });
-    const idle = setInterval(() => server.closeIdleConnections(), 200);
-    const grace = setTimeout(() => {
-      logger.warn('grace period over, closing remaining connections', { event: 'shutdown.cut' });
-      server.closeAllConnections();
-    }, config.shutdownGraceMs);
-    server.close(async () => {
-      clearInterval(idle);
-      clearTimeout(grace);
-      // The server reports closed before the sockets cut by the grace timer emit 'close': one turn of the
-      // event loop lets their answers finish, so each cut request still gets its access line.
-      await new Promise((ok) => setTimeout(ok, 0));
-      for (const close of closers.reverse()) await close();
-      logger.info('stopped', { event: 'shutdown.done' });
-      process.exit(exitCode);
-    });
-    server.closeIdleConnections();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // Graceful shutdown (src/ops/shutdown.ts): in-flight requests finish within the grace period, exit 0.
+  process.on('SIGTERM', () => drain.stop('SIGTERM'));
+  process.on('SIGINT', () => drain.stop('SIGINT'));
   // From here on, something uncaught drains like SIGTERM and then exits 1 (see onFatal below).
   onFatal = (err, origin) => {
     logFatal(logger, err, origin);
     // The drain itself runs in the unknown state: bound it, so the process cannot linger half-broken.
     setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000).unref();
-    stop(origin, 1);
+    drain.stop(origin, 1);
   };
 }
 
