@@ -3,6 +3,7 @@
  * assignment; cheaper than a WeakMap lookup on the hot path).
  */
 import { randomUUID } from 'node:crypto';
+import type { Envelope } from '../linkis/envelope';
 import type { IncomingMessage } from 'node:http';
 import type { Route } from '../linkis/routes';
 import type { Upstream, UpstreamRegistry } from '../control-plane/upstreams';
@@ -28,7 +29,7 @@ export interface RequestContext {
   /** The pool the upstream was chosen from (Entrances or publicservice): health marks and failover use it. */
   registry?: UpstreamRegistry;
   /** Called with a small successful answer read whole (submissions: teaches the task cache). */
-  answerTap?: (body: Buffer) => void;
+  answerTap?: (answer: Envelope) => void;
   /** The body to forward when the gateway had to read it (submissions are rewritten). */
   body?: Buffer;
   upstream?: Upstream;

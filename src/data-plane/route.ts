@@ -4,6 +4,7 @@
  * may serve the request.
  */
 import type { UpstreamRegistry } from '../control-plane/upstreams';
+import type { Envelope } from '../linkis/envelope';
 import { GatewayError } from '../linkis/errors';
 import { classifyRequest, printable } from '../linkis/routes';
 import { contextOf } from './context';
@@ -57,14 +58,11 @@ export function locateTask(locator: TaskLocator): Middleware {
 }
 
 /** When a submission's answer is read, what it teaches about taskID → execID goes to the locator. */
-function teachLocator(locator: TaskLocator, user: string): (body: Buffer) => void {
-  return (body) => {
-    try {
-      const data = (JSON.parse(body.toString('utf8')) as { status?: unknown; data?: { taskID?: unknown; execID?: unknown } });
-      if (data.status === 0 && typeof data.data?.execID === 'string' && data.data.taskID !== undefined) locator.learn(user, String(data.data.taskID), data.data.execID);
-    } catch {
-      // not ours to judge: the answer check reports a bad answer
-    }
+function teachLocator(locator: TaskLocator, user: string): (answer: Envelope) => void {
+  return (answer) => {
+    // isEnvelope checks status, method and message only: data may be anything, null included.
+    const { taskID, execID } = (answer.data ?? {}) as { taskID?: unknown; execID?: unknown };
+    if (answer.status === 0 && typeof execID === 'string' && taskID !== undefined) locator.learn(user, String(taskID), execID);
   };
 }
 

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { RequestContext } from './context';
-import { envelopeJson, errorEnvelope, isEnvelope, sendEnvelope, wrapUpstreamAnswer } from '../linkis/envelope';
+import { envelopeJson, errorEnvelope, isEnvelope, sendEnvelope, wrapUpstreamAnswer, type Envelope } from '../linkis/envelope';
 import { ERROR_CATALOGUE, GatewayError } from '../linkis/errors';
 import { redactUpstreamText } from '../linkis/redact';
 
@@ -62,8 +62,9 @@ function streamIfJson(proxyRes: IncomingMessage, res: ServerResponse, ctx: Reque
   if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_READ_BODY) {
     readBounded(proxyRes, (body) => {
       if (res.headersSent || res.destroyed) return;
-      if (!isEnvelopeBytes(body)) return badAnswer(res, ctx, req, status, body.toString('utf8'));
-      ctx.answerTap?.(body);
+      const envelope = envelopeOf(body);
+      if (!envelope) return badAnswer(res, ctx, req, status, body.toString('utf8'));
+      ctx.answerTap?.(envelope);
       res.writeHead(status, forwardedHeaders(proxyRes, ctx));
       res.end(body);
     });
@@ -115,11 +116,13 @@ function sendBadAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMe
   sendEnvelope(res, http, json, { 'x-request-id': ctx.id });
 }
 
-function isEnvelopeBytes(body: Buffer): boolean {
+/** The answer as an envelope, parsed once: the check and the answer tap share it. */
+function envelopeOf(body: Buffer): Envelope | null {
   try {
-    return isEnvelope(JSON.parse(body.toString('utf8')));
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return isEnvelope(parsed) ? parsed : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
