@@ -6,15 +6,45 @@
 import type { UpstreamRegistry } from '../control-plane/upstreams';
 import type { Envelope } from '../linkis/envelope';
 import { GatewayError } from '../linkis/errors';
-import { classifyRequest, printable } from '../linkis/routes';
+import { classifyRequest, printable, type Route } from '../linkis/routes';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
 import type { TaskLocator } from './task-locator';
 
+/** URLs longer than this are classified each time: the cache holds at most ROUTE_CACHE_SIZE × this. */
+const CACHEABLE_URL = 512;
+export const ROUTE_CACHE_SIZE = 4096;
+
+/**
+ * classifyRequest, remembered by method and URL: a client polls the same status URL again and again, and
+ * classifying (decoding and checking the execID) cost more than the lookup. Routes are pure functions of
+ * method and URL and are never changed after (frozen), so one object can serve every request for its URL.
+ * Bounded: when full it starts over, which keeps the polls of the moment in it without any bookkeeping.
+ */
+export function createRouteClassifier(max = ROUTE_CACHE_SIZE): { classify(method: string, url: string): Route; readonly size: number } {
+  const cache = new Map<string, Route>();
+  return {
+    classify(method, url) {
+      if (url.length > CACHEABLE_URL) return classifyRequest(method, url);
+      const key = `${method} ${url}`;
+      let route = cache.get(key);
+      if (route === undefined) {
+        route = Object.freeze(classifyRequest(method, url));
+        if (cache.size >= max) cache.clear();
+        cache.set(key, route);
+      }
+      return route;
+    },
+    get size() {
+      return cache.size;
+    },
+  };
+}
+
 /** Which call this is: known from the start so logs and metrics label even refused requests by kind. */
-export function classifyRoute(): Middleware {
+export function classifyRoute(classifier = createRouteClassifier()): Middleware {
   return (req, _res, next) => {
-    contextOf(req).route = classifyRequest(req.method ?? 'GET', req.url ?? '/');
+    contextOf(req).route = classifier.classify(req.method ?? 'GET', req.url ?? '/');
     next();
   };
 }
