@@ -7,7 +7,8 @@
  * metric's `aggregator`: prom-client sums by default, right for counters, histograms and requests in
  * flight, wrong for a gauge every worker reports the same thing in (each Entrance's state, the tokens).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRouteHistogram } from './route-histogram';
 import { takesSubmissions, type UpstreamRegistry } from '../control-plane/upstreams';
 
 export interface GatewayMetrics {
@@ -28,13 +29,26 @@ export function createMetrics(pools: UpstreamRegistry | readonly UpstreamRegistr
   const registry = new Registry();
   // Entrances and publicservice instances alike (instance names are host:port, distinct across both).
   const upstreams = { all: () => (Array.isArray(pools) ? pools : [pools as UpstreamRegistry]).flatMap((p) => p.all()) };
-  const requests = new Counter({ name: 'linkis_gateway_requests_total', help: 'Requests answered, by route kind, HTTP status and Entrance instance', labelNames: ['route', 'code', 'instance'] as const, registers: [registry] });
-  const duration = new Histogram({
+  // Counted per request in a plain map (one lookup and an add); prom-client gets the sums when scraped.
+  const requestCounts = new Map<string, { labels: { route: string; code: string; instance: string }; n: number; reported: number }>();
+  new Counter({
+    name: 'linkis_gateway_requests_total',
+    help: 'Requests answered, by route kind, HTTP status and Entrance instance',
+    labelNames: ['route', 'code', 'instance'] as const,
+    registers: [registry],
+    collect() {
+      for (const c of requestCounts.values()) {
+        if (c.n > c.reported) this.inc(c.labels, c.n - c.reported);
+        c.reported = c.n;
+      }
+    },
+  });
+  const duration = createRouteHistogram({
     name: 'linkis_gateway_request_duration_seconds',
     help: 'Time from request to the end of the answer, by route kind',
-    labelNames: ['route'] as const,
+    labelName: 'route',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
+    registry,
   });
   const auth = new Counter({ name: 'linkis_gateway_auth_total', help: 'Proxy-user authentication outcomes', labelNames: ['outcome'] as const, registers: [registry] });
   const failures = new Counter({ name: 'linkis_gateway_upstream_failures_total', help: 'Failed connections to Entrances, by kind (refused, timeout, reset, ...)', labelNames: ['instance', 'failure'] as const, registers: [registry] });
@@ -79,20 +93,16 @@ export function createMetrics(pools: UpstreamRegistry | readonly UpstreamRegistr
     if (maxFds) maxFds.aggregator = 'max';
   }
 
-  // Label children cached by their values: prom-client hashes and validates a label object on every
-  // call, which the hot path need not pay for values it has seen (the sets are small and fixed).
-  const requestChildren = new Map<string, Counter.Internal>();
-  const durationChildren = new Map<string, Histogram.Internal<'route'>>();
+  // prom-client hashes and validates a label object on every call, cached child or not: the hot path
+  // counts in plain structures instead (the label sets are small and fixed).
   return {
     registry,
     request(route, status, instance, seconds) {
       const key = `${route}|${status}|${instance ?? ''}`;
-      let counter = requestChildren.get(key);
-      if (!counter) requestChildren.set(key, (counter = requests.labels({ route, code: String(status), instance: instance ?? 'none' })));
-      counter.inc();
-      let histogram = durationChildren.get(route);
-      if (!histogram) durationChildren.set(route, (histogram = duration.labels({ route })));
-      histogram.observe(seconds);
+      const c = requestCounts.get(key);
+      if (c) c.n++;
+      else requestCounts.set(key, { labels: { route, code: String(status), instance: instance ?? 'none' }, n: 1, reported: 0 });
+      duration.observe(route, seconds);
     },
     auth: (outcome) => auth.inc({ outcome }),
     upstreamFailure: (instance, failure) => failures.inc({ instance, failure }),
