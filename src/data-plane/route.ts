@@ -9,7 +9,7 @@ import { GatewayError } from '../linkis/errors';
 import { classifyRequest, printable, type Route } from '../linkis/routes';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
-import type { TaskLocator } from './task-locator';
+import type { TaskLocation, TaskLocator } from './task-locator';
 
 /** URLs longer than this are classified each time: the cache holds at most ROUTE_CACHE_SIZE × this. */
 const CACHEABLE_URL = 512;
@@ -75,15 +75,16 @@ export function locateTask(locator: TaskLocator): Middleware {
     const ctx = contextOf(req);
     const route = ctx.route!;
     if (route.type !== 'task') return next();
-    locator.locate(route.taskId, ctx.user!, ctx.id).then(
-      (found) => {
-        ctx.route = { type: 'followup', kind: route.kind, path: route.path, action: route.action, instance: found.instance, execId: route.taskId };
-        ctx.jobInstanceKey = found.jobInstanceKey;
-        ctx.taskLookup = found.source;
-        next();
-      },
-      (err: unknown) => next(err),
-    );
+    const found = (f: TaskLocation) => {
+      ctx.route = { type: 'followup', kind: route.kind, path: route.path, action: route.action, instance: f.instance, execId: route.taskId };
+      ctx.jobInstanceKey = f.jobInstanceKey;
+      ctx.taskLookup = f.source;
+      next();
+    };
+    // A cached task goes on in the same turn: no promise, so it costs what an execID follow-up does.
+    const cached = locator.cached(route.taskId, ctx.user!);
+    if (cached) return found(cached);
+    locator.locate(route.taskId, ctx.user!, ctx.id).then(found, (err: unknown) => next(err));
   };
 }
 

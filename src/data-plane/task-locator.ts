@@ -20,6 +20,8 @@ export interface TaskLocation {
 }
 
 export interface TaskLocator {
+  /** The cached location, synchronously (a cached taskID follow-up must cost no more than an execID one). */
+  cached(taskId: string, user: string): TaskLocation | undefined;
   /** Resolves the task for this user, or rejects with a GatewayError from the catalogue. */
   locate(taskId: string, user: string, requestId: string): Promise<TaskLocation>;
   /** What a submission answer teaches: this user's task `taskId` is the job `execId`. */
@@ -49,14 +51,14 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
   const maxEntries = opts.maxEntries ?? 50_000;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   // Insertion order = age, so the first key is the oldest (the ticket cache's trick).
-  const cache = new Map<string, { task: TaskRecord; at: number }>();
+  const cache = new Map<string, { task: TaskRecord; at: number; located?: TaskLocation; registeredAt?: number }>();
   const remember = (key: string, task: TaskRecord) => {
     if (opts.cacheMs <= 0) return;
     cache.delete(key);
     cache.set(key, { task, at: now() });
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
   };
-  // Built per request, cache hit or not: the instance may have registered again since the lookup.
+  // Built per lookup: the instance may have registered again since (cache hits rebuild it only then).
   const located = (task: TaskRecord, source: TaskLocation['source']): TaskLocation => ({ instance: task.instance, jobInstanceKey: jobInstanceJson(task, opts.registryTimestamp?.(task.instance) ?? 0), source });
 
   const fetchTask = (taskId: string, user: string, requestId: string, tried: Set<string>): Promise<TaskRecord> => {
@@ -122,11 +124,25 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
     });
   };
 
+  const cached = (taskId: string, user: string): TaskLocation | undefined => {
+    const hit = cache.get(`${user}\0${taskId}`);
+    const t = now();
+    if (!hit || t - hit.at >= opts.cacheMs || t < hit.at) return undefined;
+    // Built once and reused while the instance's registry time is unchanged (it is part of jobInstanceKey).
+    const registeredAt = opts.registryTimestamp?.(hit.task.instance) ?? 0;
+    if (!hit.located || hit.registeredAt !== registeredAt) {
+      hit.located = Object.freeze({ instance: hit.task.instance, jobInstanceKey: jobInstanceJson(hit.task, registeredAt), source: 'cache' as const });
+      hit.registeredAt = registeredAt;
+    }
+    return hit.located;
+  };
+
   return {
+    cached,
     async locate(taskId, user, requestId) {
       const key = `${user}\0${taskId}`;
-      const hit = cache.get(key);
-      if (hit && now() - hit.at < opts.cacheMs && now() >= hit.at) return located(hit.task, 'cache');
+      const hit = cached(taskId, user);
+      if (hit) return hit;
       const task = await fetchTask(taskId, user, requestId, new Set());
       if (!task.instance) throw new GatewayError('TASK_NOT_ROUTABLE', `taskId ${taskId} (status ${printable(task.status || 'unknown').slice(0, 32)})`);
       remember(key, task);
