@@ -345,3 +345,26 @@ test('draining through registry.setDraining: applies to the next request, and ca
   for (let i = 0; i < 4; i++) landed.add(a.jobs.has((await submit(gw)).body.data.execID) ? 'a' : 'b');
   assert.deepEqual([...landed].sort(), ['a', 'b']);
 });
+
+test('instances found down are probed every 16th timed round, spread over the rounds; healthy ones every round', async (t) => {
+  const dead = await statusServer(t);
+  dead.state.status = 500;
+  const alive = await statusServer(t);
+  const names = Array.from({ length: 64 }, (_, i) => `10.9.0.${i + 1}:9104`);
+  const registry = createUpstreamRegistry([...names.map((name) => ({ name, url: dead.url })), { name: 'live:9104', url: alive.url }], { failureThreshold: 3, ejectMs: 10_000 });
+  const c = createHealthChecker(registry, { mode: 'http', path: '/h', intervalMs: 25, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2 });
+  t.after(() => c.close());
+  const deadline = Date.now() + 5000;
+  while (registry.all().some((u) => u.name !== 'live:9104' && u.healthy) && Date.now() < deadline) await sleep(10);
+  assert.ok(registry.all().every((u) => u.healthy === (u.name === 'live:9104')), 'every dead one found down');
+  // Measure 32 rounds of the live instance's probes (one per round) against the dead ones' probes.
+  const [dead0, alive0] = [dead.paths.length, alive.paths.length];
+  while (alive.paths.length - alive0 < 32 && Date.now() < deadline + 5000) await sleep(10);
+  const rounds = alive.paths.length - alive0;
+  const deadProbes = dead.paths.length - dead0;
+  assert.ok(rounds >= 32, `rounds: ${rounds}`);
+  // Each dead instance once per 16 rounds: about 64 × rounds / 16, never one per instance and round.
+  const expected = (names.length * rounds) / 16;
+  assert.ok(deadProbes >= expected * 0.5 && deadProbes <= expected * 1.6, `${deadProbes} probes of the dead in ${rounds} rounds (expected about ${expected})`);
+  c.close();
+});
