@@ -9,13 +9,14 @@
  *   address are counted from the start of forwarding to the end of the answer (the response's `close`,
  *   so a client that leaves frees its share at once); past the bound, a 429 envelope at once;
  * - socket budgets for the forwarder (createSocketBudget): per upstream instance and per pool, taken
- *   before a request is started, so the http.Agent never queues a request. A full pool is a fast 503
+ *   before a request is started, so the undici Pool never queues a request. A full pool is a fast 503
  *   envelope, never a wait. forward.ts keeps log streams and file reads in a pool of their own, so short
  *   calls (status, progress, kill, ...) always find a socket.
  *
  * Both answers carry `Retry-After: 1`: the bound frees as soon as one of the caller's requests ends.
  */
-import { Agent, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import { GatewayError } from '../linkis/errors';
 import type { Route } from '../linkis/routes';
 import { contextOf } from './context';
@@ -112,30 +113,73 @@ export function createSocketBudget(max: number): SocketBudget {
 }
 
 export interface UpstreamPool {
-  agent: Agent;
   budget: SocketBudget;
   /** For the 503's message. */
   what: string;
+  /** This pool's undici Pool to one instance address (an origin), made on first use. */
+  dispatcher(origin: string): Pool;
 }
 
 /** Route kinds whose answers may stream for as long as the client reads: the Entrance log, publicservice files. */
 const STREAMING_KINDS: ReadonlySet<string> = new Set(['log', 'filesystem']);
 
-/** The forwarder's two pools, each of `maxSockets` per instance: short calls, and streams. */
-export function createUpstreamPools(maxSockets: number): { forRoute(route: Route | undefined): UpstreamPool; close(): void } {
-  const pool = (what: string): UpstreamPool => ({
-    // The budget keeps the Agent below its own maxSockets, so the Agent's queue stays empty.
-    agent: new Agent({ keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 64), scheduling: 'lifo' }),
-    budget: createSocketBudget(maxSockets),
-    what,
-  });
+export interface UpstreamPoolOptions {
+  maxSockets: number;
+  /** Makes the Pool's clients (forward.ts: clients that know their connection, under the gateway's connect timeout). */
+  factory: (origin: URL, options: object) => Dispatcher;
+}
+
+/**
+ * The forwarder's two pools, each of `maxSockets` connections per instance: short calls, and streams.
+ * One undici Pool per instance address and pool, one request per connection at a time (pipelining 1:
+ * a submission never waits behind another request, and a failing connection takes one request with it).
+ * The budget is taken before a request is dispatched and stays at or below the Pool's connections, so
+ * undici's own queue stays empty. undici's header and body timeouts are off: upstream-connections.ts keeps
+ * the gateway's own (its semantics, at millisecond precision).
+ */
+export function createUpstreamPools(opts: UpstreamPoolOptions): { forRoute(route: Route | undefined): UpstreamPool; close(): void } {
+  const all: Array<Map<string, Pool>> = [];
+  const pool = (what: string): UpstreamPool => {
+    const byOrigin = new Map<string, Pool>();
+    all.push(byOrigin);
+    return {
+      budget: createSocketBudget(opts.maxSockets),
+      what,
+      dispatcher(origin) {
+        let p = byOrigin.get(origin);
+        if (p === undefined) {
+          closeUnused(byOrigin);
+          p = new Pool(origin, { connections: opts.maxSockets, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, factory: opts.factory });
+          byOrigin.set(origin, p);
+        }
+        return p;
+      },
+    };
+  };
   const short = pool('connections');
   const stream = pool('connections for log streams and file reads');
   return {
     forRoute: (route) => (route && 'kind' in route && STREAMING_KINDS.has(route.kind) ? stream : short),
     close() {
-      short.agent.destroy();
-      stream.agent.destroy();
+      for (const byOrigin of all) {
+        for (const p of byOrigin.values()) p.destroy().catch(() => undefined);
+        byOrigin.clear();
+      }
     },
   };
+}
+
+/**
+ * Instances come and go (discovery): when a new address is first used, the pools with nothing open (no
+ * connection, no request) are closed and forgotten; an address used again gets a new one.
+ * Idle keep-alive connections close on their own (undici's keep-alive timeout, or the server's hint).
+ */
+function closeUnused(byOrigin: Map<string, Pool>): void {
+  for (const [origin, p] of byOrigin) {
+    const s = p.stats;
+    if (s.connected === 0 && s.size === 0) {
+      byOrigin.delete(origin);
+      p.close().catch(() => undefined);
+    }
+  }
 }

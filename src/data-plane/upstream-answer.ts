@@ -1,23 +1,27 @@
 /**
- * What the client gets from an Entrance's answer. Success answers pass through byte for byte; large or
- * chunked ones (logs can be hundreds of megabytes) stream unbuffered. Small successes with a declared
- * length are read whole and checked to be an envelope first: a body that only starts like JSON is not a
- * Linkis answer. Error answers are small and are read (bounded) so that a Spring error JSON or an HTML
- * page becomes an envelope, keeping the upstream HTTP status. A success that is not a Linkis answer
- * becomes a 502 envelope; an Entrance that dies before the gateway sent anything becomes a 502 too.
+ * What the client gets from an Entrance's answer (the decisions; upstream-dispatch.ts feeds them the
+ * status, the raw header pairs and the body chunks undici hands over). Success answers pass through byte
+ * for byte; large or chunked ones (logs can be hundreds of megabytes) stream unbuffered once their first
+ * bytes start like an envelope. Small successes with a declared length are read whole first, so an
+ * Entrance dying half-way is a 502 envelope rather than a truncated success, and checked to be envelope
+ * shaped (see envelopeShaped). Error answers are small and are read (bounded) so that a Spring error JSON
+ * or an HTML page becomes an envelope, keeping the upstream HTTP status. A success that is not a Linkis
+ * answer becomes a 502 envelope; an Entrance that dies before the gateway sent anything becomes a 502 too.
  * So does a status that cannot be a final answer (outside 200-599, or 1xx): it is never handed to writeHead,
  * which throws on some (099, 000) and would pass others (700) on. What is quoted from an upstream body goes
  * through redactUpstreamText (the upstream may echo the request, and with it the user's ticket).
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from './context';
 import { envelopeJson, errorEnvelope, isEnvelope, sendEnvelope, wrapUpstreamAnswer, type Envelope } from '../linkis/envelope';
 import { ERROR_CATALOGUE, GatewayError } from '../linkis/errors';
 import { redactUpstreamText } from '../linkis/redact';
+import { envelopeShaped, isJsonSpace as isSpace } from './envelope-shape';
 
-// Answers read whole before anything is sent: error answers (to wrap them) and small successes (to check them).
-const MAX_READ_BODY = 256 * 1024;
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
+/** Answers read whole before anything is sent: error answers (to wrap them) and small successes (to check them). */
+export const MAX_READ_BODY = 256 * 1024;
+// Hop-by-hop (RFC 9110 §7.6.1), and the request id the gateway sets itself.
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'x-request-id']);
 /**
  * A Set-Cookie or Set-Cookie2 value that sets Linkis identity anywhere in it: a ticket (any name with
  * "ticket") or the inner-request flag, also after a comma (folded cookies; RFC 2965 lists), which some
@@ -25,81 +29,93 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te
  */
 const IDENTITY_COOKIE = /(?:^|[,;])\s*"?[^=,;"]*(?:ticket|dataworkcloud_inner_request)[^=,;]*=/i;
 
-export function streamUpstreamAnswer(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
-  // The Entrance died mid-answer: cut the client's connection too, so it sees a truncated response.
-  // If nothing went to the client yet (the answer was being read whole), say so with an envelope.
-  let cutOnce = false;
-  const cut = () => {
-    if (cutOnce) return; // 'aborted' and 'error' both fire: a second call must not destroy the envelope being sent
-    cutOnce = true;
-    if (!res.headersSent && !res.destroyed) return upstreamReset(res, ctx, req);
-    if (!res.writableFinished) res.destroy();
-  };
-  const status = proxyRes.statusCode ?? 0;
-  if (!isFinalStatus(status)) return badStatus(proxyRes, res, ctx, req, status);
-  proxyRes.once('aborted', cut).once('error', cut);
-  if (status < 400) return streamIfJson(proxyRes, res, ctx, req, status);
-  readBounded(proxyRes, (body) => {
-    const method = pathOf(req);
-    const wrapped = wrapUpstreamAnswer(method, status, proxyRes.headers['content-type'], body.toString('utf8'), ctx.upstream!.name, ctx.upstream!.role, ctx.id);
-    if (wrapped === null) {
-      res.writeHead(status, forwardedHeaders(proxyRes, ctx));
-      res.end(body);
-    } else {
-      ctx.envelopeStatus = JSON.parse(wrapped).status;
-      sendEnvelope(res, status, wrapped, { 'x-request-id': ctx.id });
-    }
-  });
-}
+/** How an answer with a final status is taken in: read whole and wrapped, read whole and checked, or streamed after a look at its first bytes. */
+export type AnswerMode = 'error' | 'whole' | 'sniff';
 
-/**
- * A small answer with a declared length is parsed before anything is sent (cheap, and it catches bytes
- * that start like an envelope and then are not JSON). A large or chunked one streams after looking at
- * its first bytes only; an envelope always starts with '{'.
- */
-function streamIfJson(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
-  const declared = proxyRes.headers['content-length'];
-  if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_READ_BODY) {
-    readBounded(proxyRes, (body) => {
-      if (res.headersSent || res.destroyed) return;
-      const envelope = envelopeOf(body);
-      if (!envelope) return badAnswer(res, ctx, req, status, body.toString('utf8'));
-      ctx.answerTap?.(envelope);
-      res.writeHead(status, forwardedHeaders(proxyRes, ctx));
-      res.end(body);
-    });
-    return;
-  }
-  const onFirst = (chunk: Buffer) => {
-    proxyRes.off('data', onFirst).off('end', onEmpty);
-    proxyRes.pause();
-    if (firstNonSpace(chunk) === 0x7b /* { */) {
-      res.writeHead(status, forwardedHeaders(proxyRes, ctx));
-      res.write(chunk);
-      proxyRes.pipe(res);
-      proxyRes.resume();
-      return;
-    }
-    readBounded(proxyRes, (rest) => badAnswer(res, ctx, req, status, Buffer.concat([chunk, rest]).toString('utf8')), chunk.length);
-  };
-  const onEmpty = () => badAnswer(res, ctx, req, status, '');
-  proxyRes.on('data', onFirst).once('end', onEmpty);
-}
-
-function isFinalStatus(status: number): boolean {
+export function isFinalStatus(status: number): boolean {
   return Number.isInteger(status) && status >= 200 && status <= 599;
 }
 
-function badAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, body: string): void {
-  const sample = redactUpstreamText(body, 200);
+export function answerMode(status: number, head: readonly string[]): AnswerMode {
+  if (status >= 400) return 'error';
+  const declared = headerIn(head, 'content-length');
+  return declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_READ_BODY ? 'whole' : 'sniff';
+}
+
+/**
+ * The answer's headers for the client as a flat [name, value, ...] list (writeHead takes it as is, and
+ * repeated headers stay repeated): names lowercased as Node's own client gives them, values latin1 as on
+ * the wire; hop-by-hop headers, identity cookies and a second Content-Length dropped; the request id added.
+ */
+export function forwardedHeaders(raw: readonly Buffer[], requestId: string): string[] {
+  const out: string[] = [];
+  let length = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (NOT_FORWARDED.has(name)) continue;
+    const value = raw[i + 1]!.toString('latin1');
+    // The client must never hold a ticket the gateway minted: that would be a way around the gateway.
+    if ((name === 'set-cookie' || name === 'set-cookie2') && IDENTITY_COOKIE.test(value)) continue;
+    if (name === 'content-length') {
+      if (length) continue;
+      length = true;
+    }
+    out.push(name, value);
+  }
+  out.push('x-request-id', requestId);
+  return out;
+}
+
+/** The first value of a (lowercase) header in a flat list. */
+export function headerIn(head: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < head.length; i += 2) if (head[i] === name) return head[i + 1];
+  return undefined;
+}
+
+export function firstNonSpace(chunk: Buffer): number {
+  for (let i = 0; i < chunk.length; i++) {
+    const b = chunk[i]!;
+    if (!isSpace(b)) return b;
+  }
+  return 0x7b; // all whitespace so far: too early to judge, let it stream
+}
+
+/**
+ * A small success read whole: checked, then sent as it came. A submission's answer teaches the task cache
+ * (ctx.answerTap), so it is parsed; any other is checked by envelopeShaped, without building objects.
+ */
+export function sendWholeSuccess(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, head: string[], body: Buffer): void {
+  if (res.headersSent || res.destroyed) return;
+  if (ctx.answerTap) {
+    const envelope = parsedEnvelope(body);
+    if (!envelope) return sendBadBody(res, ctx, req, status, body);
+    ctx.answerTap(envelope);
+  } else if (!envelopeShaped(body)) return sendBadBody(res, ctx, req, status, body);
+  res.writeHead(status, head);
+  res.end(body);
+}
+
+/** An error answer read whole (bounded): an envelope passes as it is, anything else is wrapped into one. */
+export function sendErrorAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, head: string[], body: Buffer): void {
+  if (res.headersSent || res.destroyed) return;
+  const wrapped = wrapUpstreamAnswer(pathOf(req), status, headerIn(head, 'content-type'), body.toString('utf8'), ctx.upstream!.name, ctx.upstream!.role, ctx.id);
+  if (wrapped === null) {
+    res.writeHead(status, head);
+    res.end(body);
+  } else {
+    ctx.envelopeStatus = JSON.parse(wrapped).status;
+    sendEnvelope(res, status, wrapped, { 'x-request-id': ctx.id });
+  }
+}
+
+export function sendBadBody(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, body: Buffer): void {
+  const sample = redactUpstreamText(body.toString('utf8'), 200);
   const what = `answered HTTP ${status} with something that is not a Linkis answer${sample ? `: ${sample}` : ' (an empty body)'}`;
   sendBadAnswer(res, ctx, req, status, what);
 }
 
-/** Nothing of the answer is used: the socket is closed (an upstream speaking such HTTP is not reused). */
-function badStatus(proxyRes: IncomingMessage, res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
-  proxyRes.on('error', () => undefined);
-  proxyRes.destroy();
+/** Nothing of the answer is used (the caller closes the upstream connection: an upstream speaking such HTTP is not reused). */
+export function sendBadStatus(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
   sendBadAnswer(res, ctx, req, status, `answered with HTTP status ${status}, which is not a final status (200-599)`);
 }
 
@@ -116,17 +132,8 @@ function sendBadAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMe
   sendEnvelope(res, http, json, { 'x-request-id': ctx.id });
 }
 
-/** The answer as an envelope, parsed once: the check and the answer tap share it. */
-function envelopeOf(body: Buffer): Envelope | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isEnvelope(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
-}
-
-function upstreamReset(res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
+/** The Entrance died mid-answer before the gateway sent anything: say so with an envelope. */
+export function sendUpstreamReset(res: ServerResponse, ctx: RequestContext, req: IncomingMessage): void {
   const err = new GatewayError('UPSTREAM_RESET', ctx.upstream!.name, 'reset');
   ctx.envelopeStatus = err.status;
   ctx.errorCode = err.code;
@@ -134,41 +141,14 @@ function upstreamReset(res: ServerResponse, ctx: RequestContext, req: IncomingMe
   sendEnvelope(res, err.http, errorEnvelope(pathOf(req), err, ctx.id, { instance: ctx.upstream!.name }), { 'x-request-id': ctx.id });
 }
 
-function readBounded(stream: IncomingMessage, done: (body: Buffer) => void, already = 0): void {
-  const chunks: Buffer[] = [];
-  let size = already;
-  stream.on('data', (c: Buffer) => {
-    if (size < MAX_READ_BODY) chunks.push(c.subarray(0, MAX_READ_BODY - size));
-    size += c.length;
-  });
-  stream.once('end', () => done(Buffer.concat(chunks)));
-  stream.resume();
-}
-
-function firstNonSpace(chunk: Buffer): number {
-  for (let i = 0; i < chunk.length; i++) {
-    const b = chunk[i];
-    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+/** The answer as an envelope, parsed once: the check and the answer tap share it. */
+function parsedEnvelope(body: Buffer): Envelope | null {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return isEnvelope(parsed) ? parsed : null;
+  } catch {
+    return null;
   }
-  return 0x7b; // all whitespace so far: too early to judge, let it stream
-}
-
-function forwardedHeaders(proxyRes: IncomingMessage, ctx: RequestContext): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const h = proxyRes.headers;
-  for (const name in h) {
-    if (HOP_BY_HOP.has(name)) continue;
-    if (name === 'set-cookie' || name === 'set-cookie2') {
-      // The client must never hold a ticket the gateway minted: that would be a way around the gateway.
-      const values = h[name]!;
-      const kept = (Array.isArray(values) ? values : [values]).filter((c) => !IDENTITY_COOKIE.test(c));
-      if (kept.length) out[name] = name === 'set-cookie' ? kept : kept.join(', ');
-      continue;
-    }
-    out[name] = h[name];
-  }
-  out['x-request-id'] = ctx.id;
-  return out;
 }
 
 function pathOf(req: IncomingMessage): string {

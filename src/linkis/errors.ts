@@ -75,19 +75,30 @@ export class GatewayError extends Error {
   }
 }
 
-/** Classifies a socket-level error from an upstream request into the catalogue. */
+/**
+ * Classifies a socket-level error from an upstream request into the catalogue: Node's socket errors, the
+ * gateway's own timers (GW_*), and undici's codes (UND_ERR_*: the forwarder's client). The error itself
+ * stays the GatewayError's `cause`.
+ */
 export function classifyUpstreamError(err: NodeJS.ErrnoException): { code: ErrorCode; failure: UpstreamFailure } {
   switch (err.code) {
     case 'ECONNREFUSED':
       return { code: 'UPSTREAM_REFUSED', failure: 'refused' };
     case 'GW_CONNECT_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
       return { code: 'UPSTREAM_TIMEOUT', failure: 'connect-timeout' };
     case 'ETIMEDOUT':
     case 'GW_RESPONSE_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
       return { code: 'UPSTREAM_TIMEOUT', failure: 'timeout' };
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ECONNABORTED':
+    // undici: the socket closed or failed under a request ("other side closed"), or the answer ended
+    // before its Content-Length.
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return { code: 'UPSTREAM_RESET', failure: 'reset' };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

@@ -67,8 +67,8 @@ test('property: whatever status an upstream sends, the client gets 200-599, and 
       if (s >= 200 && s <= 599) return;
       assert.equal(r.status, 502, `${s}: ${r.text}`);
       assert.ok(isEnvelope(r.body), r.text);
-      // 1xx other than 101 is informational to Node's client: what follows it is not HTTP, so the
-      // connection counts as broken (UPSTREAM_RESET); everything else is a status the gateway refuses.
+      // 100 Continue to a request that did not ask for it is a broken connection to undici's parser
+      // (UPSTREAM_RESET); every other status below 200 reaches the gateway, which refuses it.
       assert.ok(['UPSTREAM_BAD_ANSWER', 'UPSTREAM_RESET'].includes(r.body.data.errorCode), r.text);
     }),
     { numRuns: 80 },
@@ -108,9 +108,9 @@ test('the client\'s Accept-Encoding is not forwarded: the upstream is asked for 
   assert.doesNotMatch(got, /gzip|deflate|\bbr\b/i);
 });
 
-// 101 with an Upgrade header reaches forward.ts as an 'upgrade' event, never as a response: without an
-// 'upgrade' listener on the upstream request (forward.ts, not part of this change) Node closes the socket
-// silently and the client waits for ever. Passes once forward.ts hands that event to streamUpstreamAnswer.
+// 101 with an Upgrade header never reaches the gateway as an answer: undici closes the connection of a
+// request that asked for no upgrade ("bad upgrade"). forward.ts turns that into the same 502 envelope as
+// any status that is not a final answer, instead of a reset (or, as with Node's client, a silent hang).
 test('an Entrance switching protocols (101 + Upgrade) is a 502 envelope, not a hang', async (t) => {
   const { gw } = await behindGateway(t, () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
   const r = await call(`${gw.url}${RAW_STATUS_PATH}`, { headers: asUser(), signal: AbortSignal.timeout(3000) });

@@ -54,6 +54,19 @@ test('specific entries', () => {
   }
 });
 
+test('an undici error classified into a GatewayError stays its cause', async () => {
+  const { errors } = await import('undici');
+  const cause = new errors.ConnectTimeoutError('Connect Timeout Error');
+  const { code, failure } = classifyUpstreamError(cause as NodeJS.ErrnoException);
+  const err = new GatewayError(code, 'h:1', failure, { cause });
+  assert.equal(err.code, 'UPSTREAM_TIMEOUT');
+  assert.equal(err.failure, 'connect-timeout');
+  assert.equal(err.cause, cause);
+  assert.equal(classifyUpstreamError(new errors.SocketError('other side closed') as NodeJS.ErrnoException).failure, 'reset');
+  assert.equal(classifyUpstreamError(new errors.HeadersTimeoutError() as NodeJS.ErrnoException).failure, 'timeout');
+  assert.equal(classifyUpstreamError(new errors.BodyTimeoutError() as NodeJS.ErrnoException).failure, 'timeout');
+});
+
 test('GatewayError takes http, status and message from the catalogue', () => {
   const plain = new GatewayError('AUTH_USER_NOT_ALLOWED');
   assert.equal(plain.code, 'AUTH_USER_NOT_ALLOWED');
@@ -83,6 +96,14 @@ test('classifyUpstreamError table', () => {
     ['EAI_AGAIN', 'UPSTREAM_UNREACHABLE', 'unreachable', 502],
     ['EHOSTUNREACH', 'UPSTREAM_UNREACHABLE', 'unreachable', 502],
     ['ENETUNREACH', 'UPSTREAM_UNREACHABLE', 'unreachable', 502],
+    // undici (the forwarder's client)
+    ['UND_ERR_CONNECT_TIMEOUT', 'UPSTREAM_TIMEOUT', 'connect-timeout', 504],
+    ['UND_ERR_HEADERS_TIMEOUT', 'UPSTREAM_TIMEOUT', 'timeout', 504],
+    ['UND_ERR_BODY_TIMEOUT', 'UPSTREAM_TIMEOUT', 'timeout', 504],
+    ['UND_ERR_SOCKET', 'UPSTREAM_RESET', 'reset', 502],
+    ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UPSTREAM_RESET', 'reset', 502],
+    ['UND_ERR_ABORTED', 'UPSTREAM_RESET', 'other', 502],
+    ['UND_ERR_INFO', 'UPSTREAM_RESET', 'other', 502],
     ['EWHATEVER', 'UPSTREAM_RESET', 'other', 502],
     ['HPE_INVALID_CONSTANT', 'UPSTREAM_RESET', 'other', 502],
     [undefined, 'UPSTREAM_RESET', 'other', 502],

@@ -1,0 +1,207 @@
+/**
+ * One request to an Entrance, as an undici dispatch handler: the answer goes straight into the client's
+ * ServerResponse (no IncomingMessage, no header object, no stream pipe), by the decisions in
+ * upstream-answer.ts. Back-pressure: when the client's socket is full, onData returns false and undici
+ * stops reading the Entrance's socket until 'drain'.
+ *
+ * Accounting: `upstream.inFlight` and the pool budget are taken by the constructor (right before the
+ * dispatch) and given back exactly once, by `release`, when undici reports the request over (onComplete
+ * or onError, which undici calls exactly one of; both guarded all the same).
+ *
+ * Ending it early (the client left, or no byte from the Entrance for the idle timeout): undici hands the
+ * abort function over only once the request is on a connection (onConnect); asked for before that, the
+ * abort waits for it. A request still connecting ends with the connect timeout.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Upstream } from '../control-plane/upstreams';
+import { classifyUpstreamError, GatewayError } from '../linkis/errors';
+import type { RequestContext } from './context';
+import type { UpstreamPool } from './fair-share';
+import type { Next } from './pipeline';
+import { MAX_READ_BODY, answerMode, firstNonSpace, forwardedHeaders, isFinalStatus } from './upstream-answer';
+import { sendBadBody, sendBadStatus, sendErrorAnswer, sendUpstreamReset, sendWholeSuccess } from './upstream-answer';
+import { codedError, type IdleWatch, type TrackedClient, type Watched } from './upstream-connections';
+
+/** What the forwarder (forward.ts) does for its exchanges. */
+export interface ExchangeOwner {
+  readonly idle: IdleWatch;
+  /** The Entrance answered (any status): its health mark. */
+  answered(x: UpstreamExchange): void;
+  /** No answer came (refused, reset, timed out, ...): fail over or answer with an envelope. */
+  failed(x: UpstreamExchange, err: NodeJS.ErrnoException): void;
+}
+
+/**
+ * waiting: no answer yet; error / whole: read whole (an error answer, a small success); sniff: waiting
+ * for the first bytes of a large or chunked success; stream: passing it on; bad: reading what is not an
+ * envelope (to quote it); done: over, or answered by the gateway already.
+ */
+type Phase = 'waiting' | 'error' | 'whole' | 'sniff' | 'stream' | 'bad' | 'done';
+
+const NO_HEADERS: string[] = [];
+const EMPTY = Buffer.alloc(0);
+
+export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
+  seen = 0;
+  /** Set by the pool's client as it takes the request. */
+  client: TrackedClient | null = null;
+  private phase: Phase = 'waiting';
+  private abort: ((err?: Error) => void) | null = null;
+  /** An abort asked for before onConnect: null for "the client left", else the error. */
+  private pendingAbort: Error | null | undefined = undefined;
+  private resume: (() => void) | null = null;
+  private onDrain: (() => void) | null = null;
+  private waitingForDrain = false;
+  private released = false;
+  private status = 0;
+  private head: string[] = NO_HEADERS;
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly owner: ExchangeOwner,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly next: Next,
+    readonly ctx: RequestContext,
+    private readonly pool: UpstreamPool,
+    readonly upstream: Upstream,
+  ) {
+    upstream.inFlight++;
+    owner.idle.add(this);
+    // The client left before its answer was complete: end the upstream request, freeing its connection.
+    // ('close' comes once: `on` spares the once-wrapper.)
+    res.on('close', () => {
+      if (!this.released && !res.writableFinished) this.cancel(null);
+    });
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    // Not written yet: undici's abort drops it cleanly here.
+    if (this.pendingAbort !== undefined) abort(this.pendingAbort ?? undefined);
+  }
+
+  onIdle(timeoutMs: number): void {
+    this.cancel(codedError('GW_RESPONSE_TIMEOUT', `no byte from the Entrance for ${timeoutMs} ms`));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    this.seen = this.owner.idle.tick;
+    const ctx = this.ctx;
+    ctx.upstreamStatus = status;
+    this.owner.answered(this);
+    if (!isFinalStatus(status)) {
+      // undici hands 1xx (but 100 and 101) and statuses below 100 over as well; none is a Linkis answer.
+      this.phase = 'done';
+      sendBadStatus(this.res, ctx, this.req, status);
+      // An upstream speaking such HTTP is not reused: the connection is closed.
+      this.cancel(codedError('GW_BAD_STATUS', `HTTP status ${status}`));
+      return false;
+    }
+    this.status = status;
+    this.resume = resume;
+    this.head = forwardedHeaders(raw, ctx.id);
+    this.phase = answerMode(status, this.head);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.seen = this.owner.idle.tick;
+    if (this.phase === 'stream') return this.write(chunk);
+    if (this.phase === 'sniff') {
+      // An envelope always starts with '{': stream the rest; anything else is read (bounded) to be quoted.
+      if (firstNonSpace(chunk) === 0x7b) {
+        this.phase = 'stream';
+        this.res.writeHead(this.status, this.head);
+        return this.write(chunk);
+      }
+      this.phase = 'bad';
+    }
+    if (this.size < MAX_READ_BODY) this.chunks.push(this.size + chunk.length > MAX_READ_BODY ? chunk.subarray(0, MAX_READ_BODY - this.size) : chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    const phase = this.phase;
+    this.phase = 'done';
+    this.release();
+    const { res, ctx, req, status } = this;
+    try {
+      if (phase === 'stream') res.end();
+      else if (phase === 'whole') sendWholeSuccess(res, ctx, req, status, this.head, this.body());
+      else if (phase === 'error') sendErrorAnswer(res, ctx, req, status, this.head, this.body());
+      else if (phase === 'bad' || phase === 'sniff') sendBadBody(res, ctx, req, status, this.body());
+    } catch {
+      // writeHead refused a header the upstream's parser let through: never leave the client waiting.
+      if (res.headersSent || res.destroyed) res.destroy();
+      else sendUpstreamReset(res, ctx, req);
+    }
+  }
+
+  onError(err: Error): void {
+    const phase = this.phase;
+    this.phase = 'done';
+    this.release();
+    if (phase === 'done') return; // the gateway answered already (a status it refuses)
+    if (phase === 'waiting') return this.owner.failed(this, err as NodeJS.ErrnoException);
+    // The Entrance died or went silent mid-answer. Part of it went out already (or the client left):
+    // cut the client's connection, so it sees a truncated response, never a success spliced with an error.
+    const { res, ctx, req } = this;
+    if (res.headersSent || res.destroyed) {
+      if (!res.writableFinished) res.destroy();
+      return;
+    }
+    // Nothing went out yet (the answer was being read whole): say so with an envelope.
+    const { code, failure } = classifyUpstreamError(err as NodeJS.ErrnoException);
+    if (failure !== 'timeout') return sendUpstreamReset(res, ctx, req);
+    ctx.failure = failure;
+    this.next(new GatewayError(code, this.upstream.name, failure, { cause: err }));
+  }
+
+  private write(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    if (!this.waitingForDrain) {
+      this.waitingForDrain = true;
+      // Node may emit 'drain' synchronously inside another response's write (pipelined requests on one
+      // client connection), and so inside another undici parser's callback: undici's resume must not
+      // run there (one parser executes at a time), hence a microtask later.
+      this.onDrain ??= () => {
+        this.waitingForDrain = false;
+        queueMicrotask(this.resume!);
+      };
+      this.res.once('drain', this.onDrain);
+    }
+    return false;
+  }
+
+  private body(): Buffer {
+    return this.chunks.length === 0 ? EMPTY : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  }
+
+  /**
+   * Ends the request: `err` is the reason (null: the client left). On its connection, by destroying the
+   * connection with the reason (see upstream-connections.ts for why not undici's abort); undici then
+   * reports the reason to onError. Before the request has a connection, once it gets one.
+   */
+  private cancel(err: Error | null): void {
+    if (this.released) return;
+    if (!this.abort) {
+      this.pendingAbort ??= err;
+      return;
+    }
+    const socket = this.client?.socket;
+    if (socket && !socket.destroyed) socket.destroy(err ?? codedError('GW_CLIENT_GONE', 'the client left'));
+    else this.abort(err ?? undefined);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.upstream.inFlight--;
+    this.pool.budget.give(this.upstream.name);
+    this.owner.idle.delete(this);
+  }
+}
