@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import type { Contestant } from './contestants';
 import type { LoadResult, LoadSpec } from './load-worker';
 import type { LogClientsResult, LogClientsSpec } from './log-clients';
-import { sleep, startChild, treeCpuMicros } from './procs';
+import { availableParallelism } from 'node:os';
+import { cpuAccounting, treeCpuMicros } from './proc-stats';
+import { sleep, startChild } from './procs';
 
 export const ENTRANCE = '/api/rest_j/v1/entrance';
 
-export type MixName = 'status' | 'submit' | 'log';
-
 export interface Mix {
-  name: MixName;
+  /** The report's row group: contestants are compared within a mix. */
+  name: string;
   method: 'GET' | 'POST';
   path: string;
   body?: string;
@@ -37,6 +38,8 @@ export interface Cell extends LoadResult {
   sysUs?: number;
   /** cpuUs of each round, when this is a median over rounds: how noisy the machine was. */
   cpuRounds?: number[];
+  /** Share of the machine's CPU that processes outside the bench used during the window, %. */
+  othersPct?: number;
 }
 
 /** A ~2 KB submission, shaped like what Linkis clients send to /submit. */
@@ -50,9 +53,14 @@ export function submitBody(): string {
   });
 }
 
-export const statusMix = (execId: string): Mix => ({ name: 'status', method: 'GET', path: `${ENTRANCE}/${encodeURIComponent(execId)}/status` });
+export const statusMix = (execId: string, name = 'status'): Mix => ({ name, method: 'GET', path: `${ENTRANCE}/${encodeURIComponent(execId)}/status` });
 export const submitMix = (): Mix => ({ name: 'submit', method: 'POST', path: `${ENTRANCE}/submit`, body: submitBody() });
-export const logMix = (execId: string): Mix => ({ name: 'log', method: 'GET', path: `${ENTRANCE}/${encodeURIComponent(execId)}/log?fromLine=0&size=-1` });
+/** The whole log at once; against a simulator started with `--huge-log-bytes N`, an N-byte answer. */
+export const logMix = (execId: string): Mix => ({ name: 'log 1 MB', method: 'GET', path: `${ENTRANCE}/${encodeURIComponent(execId)}/log?fromLine=0&size=-1` });
+/** A follow-up by numeric taskID: the gateway finds the Entrance in the job history (cached after the first). */
+export const taskStatusMix = (taskId: string | number, name = 'status by taskID'): Mix => ({ name, method: 'GET', path: `${ENTRANCE}/${taskId}/status` });
+/** A publicservice call: the first page of the user's job history, as the web console and SDKs list it. */
+export const jobHistoryMix = (): Mix => ({ name: 'publicservice', method: 'GET', path: '/api/rest_j/v1/jobhistory/list?pageNow=1&pageSize=10' });
 
 function headersFor(c: Contestant, mix: Mix): Record<string, string> {
   return mix.body ? { ...c.auth, 'content-type': 'application/json' } : { ...c.auth };
@@ -76,13 +84,16 @@ export async function runCell(c: Contestant, mix: Mix, timing: Timing, during?: 
   await worker.next(); // {"ready":true}: warm-up done
   await sleep(100); // let the proxy finish closing the warm-up connections outside the window
   const cpu0 = c.pid ? treeCpuMicros(c.pid) : undefined;
+  const [acc0, t0] = [cpuAccounting(), performance.now()];
   worker.child.stdin!.write('go\n');
   const hook = during?.();
   const result = (await worker.next()) as unknown as LoadResult;
   const cpu1 = c.pid ? treeCpuMicros(c.pid) : undefined;
+  const [acc1, t1] = [cpuAccounting(), performance.now()];
   await hook;
   const n = Math.max(result.requests, 1);
-  const cell: Cell = { contestant: c.name, mix: mix.name, ...result };
+  const others = acc1.machine - acc0.machine - (acc1.ours - acc0.ours);
+  const cell: Cell = { contestant: c.name, mix: mix.name, ...result, othersPct: Math.max(0, (100 * others) / (((t1 - t0) / 1000) * availableParallelism())) };
   if (cpu0 && cpu1) {
     cell.cpuUs = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / n;
     cell.sysUs = (cpu1.sys - cpu0.sys) / n;
@@ -143,5 +154,6 @@ export function medianCell(cells: Cell[]): Cell {
     cpuUs: first.cpuUs === undefined ? undefined : median(cells.map((c) => c.cpuUs!)),
     sysUs: first.sysUs === undefined ? undefined : median(cells.map((c) => c.sysUs!)),
     cpuRounds: first.cpuUs === undefined ? undefined : cells.map((c) => c.cpuUs!),
+    othersPct: median(cells.map((c) => c.othersPct ?? NaN)),
   };
 }

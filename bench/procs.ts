@@ -1,12 +1,9 @@
 /**
  * Child processes for the benchmark: every process the bench starts is spawned detached (its own process
  * group), tracked here, and killed as a group on exit, on Ctrl-C and on any error, so a failed run leaves
- * nothing behind. Also the /proc readers: CPU ticks of a process tree, and resident memory.
- * Not pidusage: it reads the same /proc/<pid>/stat but per pid, rounded to ms, and without the walk over
- * descendants (nginx and cluster workers) that the CPU-per-request figure needs.
+ * nothing behind. The /proc readers (CPU, memory) are in proc-stats.ts.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,27 +76,32 @@ export function installCleanupHooks(): void {
   });
 }
 
-/** First line of a child's stdout (the simulator and the bare proxy print their URL/port there). */
-export function firstLine(child: ChildProcess, timeoutMs = 10_000): Promise<string> {
+/** The first `count` lines of a child's stdout (the simulator and the bare proxies print their URLs/port there). */
+export function firstLines(child: ChildProcess, count: number, timeoutMs = 10_000): Promise<string[]> {
   return new Promise((ok, fail) => {
     let buf = '';
     const timer = setTimeout(() => fail(new Error(`no output from ${child.spawnfile} within ${timeoutMs} ms`)), timeoutMs);
     const onData = (c: Buffer) => {
       buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl === -1) return;
+      const lines = buf.split('\n');
+      if (lines.length <= count) return; // the last element is an unfinished line
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stdout!.resume(); // keep draining: a full pipe would block the child
-      ok(buf.slice(0, nl).trim());
+      ok(lines.slice(0, count).map((l) => l.trim()));
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code) => fail(new Error(`${child.spawnfile} ${child.spawnargs.slice(1).join(' ')} exited with ${code} before printing`)));
   });
 }
 
-/** Polls a JSON-lines log file for the first line matching `pred` written after byte `from`. */
-export async function waitForLogLine(file: string, pred: (line: Record<string, unknown>) => boolean, timeoutMs: number, from = 0): Promise<Record<string, unknown>> {
+export const firstLine = (child: ChildProcess, timeoutMs?: number): Promise<string> => firstLines(child, 1, timeoutMs).then((l) => l[0]);
+
+/**
+ * Polls a JSON-lines log file until `count` lines matching `pred` were written after byte `from` (several
+ * workers each log their own 'listening'); returns the last of them.
+ */
+export async function waitForLogLine(file: string, pred: (line: Record<string, unknown>) => boolean, timeoutMs: number, from = 0, count = 1): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     let text = '';
@@ -108,85 +110,22 @@ export async function waitForLogLine(file: string, pred: (line: Record<string, u
     } catch {
       /* not created yet */
     }
+    let seen = 0;
     for (const raw of text.split('\n')) {
       if (!raw.startsWith('{')) continue;
       try {
         const line = JSON.parse(raw) as Record<string, unknown>;
-        if (pred(line)) return line;
+        if (pred(line) && ++seen === count) return line;
       } catch {
         /* a partly written last line */
       }
     }
     await sleep(50);
   }
-  throw new Error(`no matching line in ${file} within ${timeoutMs} ms`);
+  throw new Error(`no ${count > 1 ? `${count} matching lines` : 'matching line'} in ${file} within ${timeoutMs} ms`);
 }
 
 export const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function descendants(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      const kids = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
-      if (kids) out.push(...kids.split(/\s+/).map(Number));
-    } catch {
-      /* exited */
-    }
-  }
-  return out;
-}
-
-/** User and system CPU of a process and all its live descendants (nginx master+worker, cluster workers), in µs. */
-export function treeCpuMicros(pid: number): { user: number; sys: number } {
-  let user = 0;
-  let sys = 0;
-  for (const p of descendants(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // comm may contain spaces
-      user += Number(fields[11]); // utime: field 14 of stat
-      sys += Number(fields[12]); // stime: field 15
-    } catch {
-      /* exited */
-    }
-  }
-  return { user: (user * 1e6) / CLK_TCK, sys: (sys * 1e6) / CLK_TCK };
-}
-
-/**
- * CPU seconds used so far by the whole machine and by this process with its exited (reaped) children.
- * Their difference over a run is what other processes took: a measure of how noisy the run was.
- */
-export function cpuAccounting(): { machine: number; ours: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const busy = cpu.slice(0, 8).reduce((a, b) => a + b, 0) - cpu[3] - cpu[4]; // all but idle and iowait
-  const self = readFileSync('/proc/self/stat', 'utf8');
-  const f = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
-  return { machine: busy / CLK_TCK, ours: (f[11] + f[12] + f[13] + f[14]) / CLK_TCK }; // utime stime cutime cstime
-}
-
-/** VmRSS of a process tree, in MB. */
-export function treeRssMb(pid: number): number {
-  let kb = 0;
-  for (const p of descendants(pid)) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {
-      /* exited */
-    }
-  }
-  return kb / 1024;
-}
 
 /** A free loopback port, for the processes that cannot report the one they bound (nginx). */
 export function freePort(): Promise<number> {

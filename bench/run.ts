@@ -1,22 +1,42 @@
 /**
- * `npm run bench [-- --quick | --profile [--profile-mix status|submit|log]] [--rounds N] [--no-nginx] [--out FILE]`
+ * `npm run bench [-- --quick | --profile [--profile-mix status|submit|log]] [--rounds N] [--no-nginx]
+ *                   [--ladder name=distDir,name2=distDir2] [--out FILE]`
  *
- * Measures the gateway against direct calls, a bare Node pipe proxy and nginx (when on PATH), in one run,
- * alternating contestants round by round; then its memory under big and slow log reads and the cost of a
- * large configuration. Prints a markdown report; a full run also writes it to bench/RESULTS.md.
+ * Measures the gateway against direct calls, two bare Node pipes (http.request and undici) and nginx (when
+ * on PATH), in one run, alternating contestants round by round; the route kinds of a whole Linkis (taskID
+ * follow-ups, publicservice); then its memory under big and slow log reads and the cost of a large
+ * configuration. Prints a markdown report; a full run also writes it to bench/RESULTS.md.
+ * `--ladder` adds gateways started from other builds (each a compiled dist/ of this repo) to the status,
+ * submit and log rounds, for a lever-by-lever record in one run.
  * `--profile` instead runs one mix (status polls by default) against a gateway under `node --cpu-prof`
- * and summarises where its CPU goes. Every process runs on 127.0.0.1 and is killed (by process group) on exit.
+ * (the first --ladder build, if given) and summarises where its CPU goes.
+ * Every process runs on 127.0.0.1 and is killed (by process group) on exit.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nginxBinary, startGateway, startSimulator, cookieAuth } from './contestants';
-import { ENTRANCE, logMix, runCell, statusMix, submitBody, submitMix } from './measure';
-import { memoryPhase, scalePhase, throughputPhase, type Ctx } from './phases';
-import { cpuAccounting, installCleanupHooks, killAllChildren, setLogDir } from './procs';
-import { formatProfile, summarizeProfile } from './profile';
+import { join, resolve } from 'node:path';
+import { nginxBinary } from './contestants';
+import { type LadderEntry, type Ctx } from './phase-common';
+import { linkisPhase } from './phase-linkis';
+import { memoryPhase } from './phase-memory';
+import { scalePhase } from './phase-scale';
+import { throughputPhase } from './phase-throughput';
+import { cpuAccounting } from './proc-stats';
+import { installCleanupHooks, killAllChildren, setLogDir } from './procs';
+import { profile } from './profile-run';
 import { renderReport, type Report } from './report';
+
+function parseLadder(spec: string | undefined): LadderEntry[] {
+  if (!spec) return [];
+  return spec.split(',').map((part) => {
+    const eq = part.indexOf('=');
+    if (eq < 1) throw new Error(`--ladder: expected name=distDir, got "${part}"`);
+    const dist = resolve(part.slice(eq + 1));
+    if (!existsSync(join(dist, 'src/main.js'))) throw new Error(`--ladder ${part}: no src/main.js in ${dist} (build that checkout with npx tsc -p .)`);
+    return { name: part.slice(0, eq), dist };
+  });
+}
 
 function parseArgs(argv: string[]) {
   const has = (flag: string) => argv.includes(flag);
@@ -30,7 +50,9 @@ function parseArgs(argv: string[]) {
     profile: has('--profile'),
     profileMix: (value('--profile-mix') ?? 'status') as 'status' | 'submit' | 'log',
     useNginx: !has('--no-nginx'),
-    rounds: Number(value('--rounds') ?? (quick ? 1 : 2)),
+    // Medians over five rounds (issue 14); a quick run checks that everything works, once.
+    rounds: Number(value('--rounds') ?? (quick ? 1 : 5)),
+    ladder: parseLadder(value('--ladder')),
     out: value('--out') ?? (quick ? undefined : join(__dirname, '..', '..', 'bench', 'RESULTS.md')),
   };
 }
@@ -40,36 +62,6 @@ function machine(): string {
   const bin = nginxBinary();
   const nginx = bin ? spawnSync(bin, ['-v']).stderr.toString().trim().replace('nginx version: ', '') : 'nginx not on PATH';
   return `${availableParallelism()} cores (nproc), ${model}, node ${process.version}, ${nginx}`;
-}
-
-/** CPU affinity (Linux taskset): the profiled gateway gets a core of its own, so that the profiler's
- * wall-clock samples are its CPU time and not time it spent preempted by the simulator or the load. */
-function pin(pid: number, cpu: number): boolean {
-  return availableParallelism() > 1 && spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
-}
-
-async function profile(ctx: Ctx, mixName: 'status' | 'submit' | 'log'): Promise<void> {
-  const pinned = pin(process.pid, 0); // children inherit core 0; the gateway moves to core 1 below
-  const sim = await startSimulator('sim-profile', mixName === 'log' ? 1024 * 1024 : undefined);
-  const res = await fetch(`${sim.url}${ENTRANCE}/submit`, { method: 'POST', headers: { ...cookieAuth(), 'content-type': 'application/json' }, body: submitBody() });
-  const execId = ((await res.json()) as { data: { execID: string } }).data.execID;
-  const mix = mixName === 'status' ? statusMix(execId) : mixName === 'log' ? logMix(execId) : submitMix();
-  const profDir = join(ctx.dir, 'cpuprofile');
-  const gw = await startGateway(
-    { name: 'gateway-profile', instances: [{ name: sim.instance, url: sim.url }], nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] },
-    join(ctx.dir, 'gateway-profile'),
-  );
-  if (pinned) pin(gw.pid!, 1);
-  const cell = await runCell(gw, mix, { connections: 32, warmupSec: 1, durationSec: 8 });
-  await gw.stop(); // SIGTERM: the gateway exits normally and V8 writes the profile
-  await sim.stop();
-  const file = join(profDir, readdirSync(profDir).find((n) => n.endsWith('.cpuprofile'))!);
-  const text =
-    `# Gateway CPU profile: ${mixName} mix\n\n${Math.round(cell.rps)} req/s, ${Math.round(cell.cpuUs!)} µs CPU per request under the profiler ` +
-    `(which adds overhead; the profile also covers start-up, warm-up and shutdown)${pinned ? '; the gateway had core 1 to itself, everything else shared core 0' : ''}. ` +
-    `Profile: ${file}\n\n${formatProfile(summarizeProfile(file))}`;
-  writeFileSync(join(ctx.dir, 'profile.md'), text);
-  process.stdout.write(`${text}\nwritten to ${join(ctx.dir, 'profile.md')}\n`);
 }
 
 async function main(): Promise<void> {
@@ -82,8 +74,10 @@ async function main(): Promise<void> {
     dir,
     quick: args.quick,
     rounds: args.rounds,
-    timing: args.quick ? { connections: 32, warmupSec: 0.3, durationSec: 1 } : { connections: 32, warmupSec: 1, durationSec: 5 },
+    // 0.5 + 3 s cells (not 1 + 5): five rounds of every contestant must fit in ~15 minutes on two cores.
+    timing: args.quick ? { connections: 32, warmupSec: 0.3, durationSec: 1 } : { connections: 32, warmupSec: 0.5, durationSec: 3 },
     useNginx: args.useNginx,
+    ladder: args.ladder,
     log: (msg) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`),
   };
   ctx.log(`bench: ${args.quick ? 'quick' : 'full'} run, work files and logs in ${dir}`);
@@ -94,11 +88,16 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machine(),
     settings: `${ctx.timing.connections} connections, ${ctx.timing.warmupSec} s warm-up + ${ctx.timing.durationSec} s measured per cell, ${ctx.rounds} round(s), autocannon in its own process`,
+    rounds: ctx.rounds,
+    timing: ctx.timing,
+    ladder: ctx.ladder,
     elapsedSec: 0,
   };
   const cpuAtStart = cpuAccounting();
-  ctx.log('throughput: status polls, latency check, submissions, log reads');
+  ctx.log('throughput: status polls (all auth kinds, workers=2), latency check, submissions, 1 MB log answers');
   report.throughput = await throughputPhase(ctx);
+  ctx.log('whole Linkis: follow-ups by execID and taskID, publicservice calls');
+  report.linkis = await linkisPhase(ctx);
   ctx.log('memory');
   report.memory = await memoryPhase(ctx);
   ctx.log('scale of configuration');
