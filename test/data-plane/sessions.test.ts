@@ -54,3 +54,21 @@ test('Set-Cookie values: HttpOnly, Path=/, Max-Age in seconds, Secure when asked
   assert.equal(sessionCookie('X', 7_200_000, true), 'linkis_gateway_session=X; Path=/; Max-Age=7200; HttpOnly; SameSite=Lax; Secure');
   assert.equal(clearedSessionCookie(false), 'linkis_gateway_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax');
 });
+
+test('an opened cookie is remembered by its exact value: the same frozen claims, expiry still checked, look-alikes still refused', () => {
+  let clock = 1_700_000_000_000;
+  const codec = createSessionCodec(SECRET, 60_000, () => clock);
+  const { value } = codec.issue('alice', DIGEST);
+  const first = codec.open(value);
+  assert.ok(first && Object.isFrozen(first), 'shared by requests, so nobody may change it');
+  assert.equal(codec.open(value), first, 'a hit unseals nothing');
+  const [v, iv, body, tag] = value.split('.') as [string, string, string, string];
+  const mid = tag.length >> 1;
+  assert.equal(codec.open(`${v}.${iv}.${body}.${tag.slice(0, mid)}${tag[mid] === 'A' ? 'B' : 'A'}${tag.slice(mid + 1)}`), null, 'one character off is another cookie');
+  clock += 60_000;
+  assert.equal(codec.open(value), null, 'a remembered cookie expires like any other');
+  // Many sessions: the memory stays bounded and every one still opens.
+  const many = Array.from({ length: 12_000 }, () => codec.issue('bob', DIGEST).value);
+  for (const c of many) assert.equal(codec.open(c)?.user, 'bob');
+  assert.equal(codec.open(many[0]!)?.user, 'bob');
+});
