@@ -33,6 +33,8 @@ export const cookieAuth = (): Record<string, string> => ({
 export interface Simulator extends Contestant {
   /** The registry name (host:port) the gateway is configured with. */
   instance: string;
+  /** Its process (pid is undefined: direct calls have no proxy CPU to count), for CPU affinity. */
+  processId: number;
 }
 
 export async function startSimulator(name: string, hugeLogBytes?: number): Promise<Simulator> {
@@ -40,7 +42,7 @@ export async function startSimulator(name: string, hugeLogBytes?: number): Promi
   if (hugeLogBytes !== undefined) args.push('--huge-log-bytes', String(hugeLogBytes));
   const child = startChild(name, process.execPath, args);
   const url = await firstLine(child).catch(explain(name));
-  return { name: 'direct', url, instance: new URL(url).host, pid: undefined, auth: cookieAuth(), stop: () => stopChild(child) };
+  return { name: 'direct', url, instance: new URL(url).host, pid: undefined, processId: child.pid!, auth: cookieAuth(), stop: () => stopChild(child) };
 }
 
 /**
@@ -56,7 +58,7 @@ export async function startLinkisSimulator(name: string): Promise<{ entrance: Si
   const service = (line: string | undefined, key: string): Simulator => {
     const m = line && new RegExp(`^${key.replace(/\./g, '\\.')}=([^=,]+)=(\\S+)$`).exec(line);
     if (!m) throw new Error(`${name}: expected ${key}=..., got ${JSON.stringify(lines)}`);
-    return { name: 'direct', url: m[2], instance: m[1], pid: undefined, auth: cookieAuth(), stop: async () => undefined };
+    return { name: 'direct', url: m[2], instance: m[1], pid: undefined, processId: child.pid!, auth: cookieAuth(), stop: async () => undefined };
   };
   return {
     entrance: service(lines[0], 'gateway.entrance.instances'),

@@ -3,10 +3,10 @@
  * group), tracked here, and killed as a group on exit, on Ctrl-C and on any error, so a failed run leaves
  * nothing behind. The /proc readers (CPU, memory) are in proc-stats.ts.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const children = new Set<ChildProcess>();
@@ -136,4 +136,12 @@ export function freePort(): Promise<number> {
       srv.close(() => ok(port));
     });
   });
+}
+
+/**
+ * CPU affinity of a process and all its threads (Linux taskset), e.g. "1" or "0,1"; false where it cannot
+ * be set (one core, no taskset). New children of a pinned process inherit its cores.
+ */
+export function pinToCores(pid: number, cores: string): boolean {
+  return availableParallelism() > 1 && spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' }).status === 0;
 }

@@ -2,21 +2,18 @@
  * `npm run bench -- --profile [--profile-mix status|submit|log]`: one mix against a gateway under
  * `node --cpu-prof`, and a summary of where its CPU goes (profile.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator } from './contestants';
 import { startGateway } from './gateway-start';
 import { logMix, runCell, statusMix, submitMix } from './measure';
 import { submitJob, type Ctx } from './phase-common';
 import { formatProfile, summarizeProfile } from './profile';
+import { pinToCores } from './procs';
 
-/** CPU affinity (Linux taskset): the profiled gateway gets a core of its own, so that the profiler's
- * wall-clock samples are its CPU time and not time it spent preempted by the simulator or the load. */
-function pin(pid: number, cpu: number): boolean {
-  return availableParallelism() > 1 && spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
-}
+// The profiled gateway gets a core of its own, so that the profiler's wall-clock samples are its CPU time
+// and not time it spent preempted by the simulator or the load.
+const pin = (pid: number, cpu: number) => pinToCores(pid, String(cpu));
 
 export async function profile(ctx: Ctx, mixName: 'status' | 'submit' | 'log'): Promise<void> {
   const pinned = pin(process.pid, 0); // children inherit core 0; the gateway moves to core 1 below

@@ -72,7 +72,9 @@ export function renderReport(r: Report): string {
     if (r.ladder.length) parts.push(`## Ladder (other builds, same rounds)\n`, r.ladder.map((l) => `- \`gateway@${l.name}\`: ${l.dist}`).join('\n'), '', ladderTable(cells, r.ladder), '');
     const l = t.latency;
     parts.push(`## Added latency at half of the gateway's saturation (${f(l.rate)} req/s, status polls, open loop)\n`);
-    parts.push(table(['contestant', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'max ms'], [l.direct, l.gateway].map((c) => [c.contestant, 'fixed rate', f(c.rps), f(c.p50, 2), f(c.p99, 2), f(c.max, 1)])), '');
+    const rows = [l.direct, l.gateway].map((c) => [c.contestant, 'fixed rate, cores shared', f(c.rps), f(c.p50, 2), f(c.p99, 2), f(c.max, 1)]);
+    if (l.ownCore) rows.push(...[l.ownCore.direct, l.ownCore.gateway].map((c) => [c.contestant, 'fixed rate, gateway on core 1, the rest on core 0', f(c.rps), f(c.p50, 2), f(c.p99, 2), f(c.max, 1)]));
+    parts.push(table(['contestant', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'max ms'], rows), '');
   }
   const m = r.memory;
   if (m) {
@@ -111,7 +113,10 @@ function notes(r: Report): string {
   Both do no auth, routing or logging, and drop the upstream request when the client leaves.
 - Added latency: open loop, requests issued evenly (every millisecond, those due) over 32 keep-alive
   connections by the load worker itself. autocannon's \`overallRate\` lets each connection send its budget for
-  the second back to back, which measures saturation latency, not latency at half load.
+  the second back to back, which measures saturation latency, not latency at half load. Measured twice: on
+  shared cores, where the simulator, the load and the gateway wait for each other's time slices; and with the
+  gateway on core 1 alone and the simulator, the load and the bench on core 0 (taskset) for both contestants,
+  which is the gateway's own added latency (in production it does not share two cores with its Entrance).
 - Contestants alternate within each round (${r.rounds} rounds, the order rotated by one each round); the table
   shows medians over rounds and the CPU of each round, round 1 first. Cells are ${r.timing.warmupSec} s warm-up + ${r.timing.durationSec} s measured (shortened from 1 + 5 s so that a full
   run of five rounds fits in about a quarter of an hour on two cores). Before its first cell on a mix, each

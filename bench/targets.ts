@@ -39,7 +39,9 @@ export function targets(r: Report): Target[] {
     out.push(cpuRatio('CPU per submission', cell('submit', 'gateway'), cell('submit', 'bare'), 1.2, 'bare'));
     out.push(cpuRatio('CPU per 1 MB log answer', cell('log', 'gateway'), cell('log', 'bare'), 1.15, 'bare'));
     const lat = r.throughput.latency;
-    out.push({ name: 'added p99 at half saturation', goal: '≤ 1 ms', measured: `${f(lat.addedP99, 2)} ms (gateway ${f(lat.gateway.p99, 2)} vs direct ${f(lat.direct.p99, 2)} ms at ${f(lat.rate)} req/s)`, pass: lat.addedP99 <= 1 });
+    out.push({ name: 'added p99 at half saturation, cores shared', goal: '≤ 1 ms', measured: `${f(lat.addedP99, 2)} ms (gateway ${f(lat.gateway.p99, 2)} vs direct ${f(lat.direct.p99, 2)} ms at ${f(lat.rate)} req/s)`, pass: lat.addedP99 <= 1 });
+    const own = lat.ownCore;
+    if (own) out.push({ name: 'added p99 at half saturation, gateway on a core of its own', goal: '≤ 1 ms', measured: `${f(own.addedP99, 2)} ms (gateway ${f(own.gateway.p99, 2)} vs direct ${f(own.direct.p99, 2)} ms)`, pass: own.addedP99 <= 1 });
     out.push(flat('gateway.workers=2: CPU per status poll vs one worker', cell('status', 'gateway'), cell('status', 'gateway workers=2'), 0.1));
   }
   if (r.linkis) out.push(cpuRatio('taskID follow-up (cached) vs execID follow-up', cell(FOLLOW_UP, 'gateway by taskID'), cell(FOLLOW_UP, 'gateway by execID'), 1, 'execID'));
