@@ -125,7 +125,8 @@ export async function createRateLimits(opts: RateLimitOptions, deps: { logger: L
   const clientLimiter = limiter('client', opts.perClient, (req) => contextOf(req).clientAddress!);
   return {
     perClient: (req, res, next) => {
-      contextOf(req).clientAddress = proxyAddr(req, trust);
+      // With no trusted proxy, proxy-addr's answer is the socket's address: skip parsing X-Forwarded-For.
+      contextOf(req).clientAddress = opts.trustProxy.length === 0 ? req.socket.remoteAddress : proxyAddr(req, trust);
       clientLimiter(req, res, next);
     },
     perUser: limiter('user', opts.perUser, (req) => {
