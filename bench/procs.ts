@@ -143,5 +143,11 @@ export function freePort(): Promise<number> {
  * be set (one core, no taskset). New children of a pinned process inherit its cores.
  */
 export function pinToCores(pid: number, cores: string): boolean {
-  return availableParallelism() > 1 && spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' }).status === 0;
+  if (availableParallelism() < 2) return false;
+  // -a walks the threads one by one: a thread that ends meanwhile fails the call, so try again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' }).status === 0) return true;
+  }
+  process.stderr.write(`bench: could not set the CPU affinity of ${pid} to ${cores}\n`);
+  return false;
 }

@@ -71,12 +71,22 @@ export function refuseUnroutable(publicservice: { prefixes: readonly string[]; c
  * fixes the instance and the `jobInstanceKey` header Linkis 1.5-1.8 Entrances need for a taskID.
  */
 export function locateTask(locator: TaskLocator): Middleware {
+  // The follow-up route of a cached location, per (shared, frozen) task route: a poll by taskID then
+  // allocates nothing here, as a poll by execID does not.
+  const followups = new WeakMap<Route, { at: TaskLocation; route: Route }>();
+  const followup = (route: Extract<Route, { type: 'task' }>, f: TaskLocation): Route => {
+    const known = followups.get(route);
+    if (known?.at === f) return known.route;
+    const made = Object.freeze<Route>({ type: 'followup', kind: route.kind, path: route.path, action: route.action, instance: f.instance, execId: route.taskId });
+    if (f.source === 'cache') followups.set(route, { at: f, route: made });
+    return made;
+  };
   return (req, _res, next) => {
     const ctx = contextOf(req);
     const route = ctx.route!;
     if (route.type !== 'task') return next();
     const found = (f: TaskLocation) => {
-      ctx.route = { type: 'followup', kind: route.kind, path: route.path, action: route.action, instance: f.instance, execId: route.taskId };
+      ctx.route = followup(route, f);
       ctx.jobInstanceKey = f.jobInstanceKey;
       ctx.taskLookup = f.source;
       next();
