@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Contestant } from './contestants';
 import type { LoadResult, LoadSpec } from './load-worker';
 import type { LogClientsResult, LogClientsSpec } from './log-clients';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { cpuAccounting, treeCpuMicros } from './proc-stats';
 import { sleep, startChild } from './procs';
 
@@ -93,7 +93,7 @@ export async function runCell(c: Contestant, mix: Mix, timing: Timing, during?: 
   await hook;
   const n = Math.max(result.requests, 1);
   const others = acc1.machine - acc0.machine - (acc1.ours - acc0.ours);
-  const cell: Cell = { contestant: c.name, mix: mix.name, ...result, othersPct: Math.max(0, (100 * others) / (((t1 - t0) / 1000) * availableParallelism())) };
+  const cell: Cell = { contestant: c.name, mix: mix.name, ...result, othersPct: Math.max(0, (100 * others) / (((t1 - t0) / 1000) * cpus().length)) };
   if (cpu0 && cpu1) {
     cell.cpuUs = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / n;
     cell.sysUs = (cpu1.sys - cpu0.sys) / n;

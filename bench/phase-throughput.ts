@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { startSimulator, type Contestant } from './contestants';
 import { sessionCookie, startGateway, tokenHeaders, type GatewaySetup } from './gateway-start';
 import { logMix, statusMix, submitMix, type Cell } from './measure';
-import { availableParallelism } from 'node:os';
-import { pinToCores } from './procs';
+import { ALL_CORES, pinToCores } from './procs';
 import { alternate, ladderGateways, referencesFor, stopAll, submitJob, type Ctx } from './phase-common';
 
 export interface LatencyCheck {
@@ -55,8 +54,7 @@ export async function throughputPhase(ctx: Ctx): Promise<ThroughputResult> {
     ctx.log('latency check, the gateway on a core of its own');
     const [d, g] = await alternate([simA, gateway], statusMix(execId), { ...ctx.timing, overallRate: rate }, ctx);
     latency.ownCore = { direct: d, gateway: g, addedP99: g.p99 - d.p99 };
-    const all = `0-${availableParallelism() - 1}`;
-    for (const pid of [process.pid, simA.processId, gateway.pid!]) pinToCores(pid, all);
+    for (const pid of [process.pid, simA.processId, gateway.pid!]) pinToCores(pid, ALL_CORES);
   }
 
   const submit = await alternate([simA, ...refs, gateway, ...ladderA], submitMix(), ctx.timing, ctx);

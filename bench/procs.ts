@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const children = new Set<ChildProcess>();
@@ -138,12 +138,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Every core of the machine, as taskset names them: what pinned processes go back to. */
+export const ALL_CORES = `0-${cpus().length - 1}`;
+
 /**
  * CPU affinity of a process and all its threads (Linux taskset), e.g. "1" or "0,1"; false where it cannot
  * be set (one core, no taskset). New children of a pinned process inherit its cores.
  */
 export function pinToCores(pid: number, cores: string): boolean {
-  if (availableParallelism() < 2) return false;
+  // cpus(), not availableParallelism(): the latter is this process's own affinity, which pinning changes.
+  if (cpus().length < 2) return false;
   // -a walks the threads one by one: a thread that ends meanwhile fails the call, so try again.
   for (let attempt = 0; attempt < 5; attempt++) {
     if (spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' }).status === 0) return true;
