@@ -12,7 +12,7 @@ import type { EntranceSimulator } from '../src/simulator/entrance';
 import { createTicketCodec } from '../src/linkis/ticket';
 import { ENTRANCE, TOKEN, asUser, call, isEnvelope, startSimulators } from './support/harness';
 import { startMain, writeConf, type MainProcess } from './support/process-harness';
-import { parseResponses } from './support/raw-http';
+import { parseResponses, slowReader } from './support/raw-http';
 
 const codec = createTicketCodec('bdp-for-server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,25 +72,16 @@ test('SIGTERM: an in-flight log stream to a slow reader completes exactly, new c
   sim.hugeLogBytes = SIZE;
 
   // One keep-alive connection, read slowly (a pause after every chunk).
-  const socket = connect(gw.port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  let received = 0;
-  const closed = new Promise<void>((ok) => socket.once('close', () => ok()));
-  socket.on('error', () => undefined);
-  socket.on('data', (d: Buffer) => {
-    chunks.push(d);
-    received += d.length;
-    socket.pause();
-    setTimeout(() => socket.resume(), 8);
-  });
-  await new Promise<void>((ok) => socket.once('connect', () => ok()));
+  const reader = slowReader(gw.port, 8);
+  const { socket, chunks, closed } = reader;
+  await reader.connected;
   socket.write(rawGet(`${ENTRANCE}/${encodeURIComponent(logId)}/log?fromLine=0&size=-1`));
-  await until(() => received > 1024 * 1024, 10_000, 'the stream started');
+  await until(() => reader.received > 1024 * 1024, 10_000, 'the stream started');
 
   const signalledAt = Date.now();
   gw.child.kill('SIGTERM');
   await until(() => gw.lines().some((l) => l.event === 'shutdown'), 5000, 'the gateway logged the shutdown');
-  assert.ok(received < SIZE / 2, `still streaming when SIGTERM arrived (${received} of ${SIZE} bytes read)`);
+  assert.ok(reader.received < SIZE / 2, `still streaming when SIGTERM arrived (${reader.received} of ${SIZE} bytes read)`);
 
   // New connections are refused at once; the process is still alive, finishing the stream.
   assert.equal(await connectOutcome(gw.port), 'ECONNREFUSED');

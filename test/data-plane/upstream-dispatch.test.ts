@@ -14,7 +14,7 @@ import { isEnvelope as isLinkisEnvelope } from '../../src/linkis/envelope';
 import { IdleWatch } from '../../src/data-plane/upstream-connections';
 import { ENTRANCE, TOKEN, asUser, call, isEnvelope, jobDirect, startGateway, startSimulators, startTcpPassThrough } from '../support/harness';
 import { startBlackhole } from '../support/process-harness';
-import { parseResponses } from '../support/raw-http';
+import { parseResponses, slowReader } from '../support/raw-http';
 import { RAW_INSTANCE, RAW_STATUS_PATH } from '../support/raw-upstream';
 
 type T = { after: (fn: () => unknown) => void };
@@ -244,21 +244,12 @@ test('a slow reader with a second request pipelined behind its log stream: both 
   t.after(() => gw.close());
   sim.hugeLogBytes = SIZE;
   const head = (id: string, op: string, last = false) => `GET ${ENTRANCE}/${encodeURIComponent(id)}/${op} HTTP/1.1\r\nHost: gw\r\nProxy-User: alice\r\nValidation-Code: ${TOKEN}\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
-  const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+  const reader = slowReader(Number(new URL(gw.url).port), 4);
+  const { socket, chunks, closed } = reader;
   t.after(() => socket.destroy());
-  const chunks: Buffer[] = [];
-  let received = 0;
-  const closed = new Promise<void>((ok) => socket.once('close', () => ok()));
-  socket.on('error', () => undefined);
-  socket.on('data', (d: Buffer) => {
-    chunks.push(d);
-    received += d.length;
-    socket.pause();
-    setTimeout(() => socket.resume(), 4);
-  });
-  await new Promise<void>((ok) => socket.once('connect', () => ok()));
+  await reader.connected;
   socket.write(head(logId, 'log?fromLine=0&size=-1'));
-  while (received < 256 * 1024) await sleep(5);
+  while (reader.received < 256 * 1024) await sleep(5);
   await sleep(300); // the socket buffers between gateway and reader fill: the stream waits for 'drain'
   socket.write(head(statusId, 'status', true));
   const deadline = Date.now() + 30_000;
@@ -266,8 +257,8 @@ test('a slow reader with a second request pipelined behind its log stream: both 
   let stalledSince = Date.now();
   while (!socket.destroyed && Date.now() < deadline) {
     await Promise.race([closed, sleep(200)]);
-    if (received !== last) [last, stalledSince] = [received, Date.now()];
-    assert.ok(Date.now() - stalledSince < 5000, `stalled at ${received} bytes`);
+    if (reader.received !== last) [last, stalledSince] = [reader.received, Date.now()];
+    assert.ok(Date.now() - stalledSince < 5000, `stalled at ${reader.received} bytes`);
   }
   const [log, status] = parseResponses(Buffer.concat(chunks));
   assert.equal(log?.status, 200);

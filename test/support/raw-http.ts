@@ -122,3 +122,29 @@ export function rawHead(method: string, target: string, headers: Array<[string, 
   if (body) lines.push(`Content-Length: ${Buffer.byteLength(body, 'latin1')}`);
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
+
+/** A keep-alive connection whose reader is slow: it pauses `pauseMs` after every chunk (back-pressure on the server). */
+export interface SlowReader {
+  socket: Socket;
+  chunks: Buffer[];
+  /** Bytes read so far. */
+  readonly received: number;
+  connected: Promise<void>;
+  closed: Promise<void>;
+}
+
+export function slowReader(port: number, pauseMs: number): SlowReader {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const closed = new Promise<void>((ok) => socket.once('close', () => ok()));
+  const connected = new Promise<void>((ok) => socket.once('connect', () => ok()));
+  socket.on('error', () => undefined);
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    received += d.length;
+    socket.pause();
+    setTimeout(() => socket.resume(), pauseMs);
+  });
+  return { socket, chunks, get received() { return received; }, connected, closed };
+}
