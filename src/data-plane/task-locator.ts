@@ -59,7 +59,9 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
   };
   // Built per lookup: the instance may have registered again since (cache hits rebuild it only then).
-  const located = (task: TaskRecord, source: TaskLocation['source']): TaskLocation => ({ instance: task.instance, jobInstanceKey: jobInstanceJson(task, opts.registryTimestamp?.(task.instance) ?? 0), source });
+  const registeredAt = (task: TaskRecord) => opts.registryTimestamp?.(task.instance) ?? 0;
+  const located = (task: TaskRecord, source: TaskLocation['source'], at = registeredAt(task)): TaskLocation =>
+    Object.freeze({ instance: task.instance, jobInstanceKey: jobInstanceJson(task, at), source });
 
   const fetchTask = (taskId: string, user: string, requestId: string, tried: Set<string>): Promise<TaskRecord> => {
     const ps = opts.publicservice.pick(tried);
@@ -129,10 +131,10 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
     const t = now();
     if (!hit || t - hit.at >= opts.cacheMs || t < hit.at) return undefined;
     // Built once and reused while the instance's registry time is unchanged (it is part of jobInstanceKey).
-    const registeredAt = opts.registryTimestamp?.(hit.task.instance) ?? 0;
-    if (!hit.located || hit.registeredAt !== registeredAt) {
-      hit.located = Object.freeze({ instance: hit.task.instance, jobInstanceKey: jobInstanceJson(hit.task, registeredAt), source: 'cache' as const });
-      hit.registeredAt = registeredAt;
+    const at = registeredAt(hit.task);
+    if (!hit.located || hit.registeredAt !== at) {
+      hit.located = located(hit.task, 'cache', at);
+      hit.registeredAt = at;
     }
     return hit.located;
   };
