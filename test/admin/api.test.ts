@@ -13,7 +13,7 @@ import { createAdmin } from '../../src/admin/admin';
 import { hashAdminToken, parseAdminCredentials } from '../../src/admin/credentials';
 import { ConfigError, validateConfig } from '../../src/control-plane/config';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
-import { ADMIN_NAME, ADMIN_TOKEN, OTHER_ADMIN_TOKEN, decision, expectDecision, startAdmin, within2s, type TestAdmin } from '../support/admin-harness';
+import { ADMIN_NAME, ADMIN_TOKEN, OTHER_ADMIN_TOKEN, decision, expectDecision, startAdmin, startAdminStack, within2s, type AdminStack, type TestAdmin } from '../support/admin-harness';
 import { OTHER_TOKEN, TOKEN, isEnvelope, startGateway, startSimulators, type TestGateway } from '../support/harness';
 
 // Comments, blank lines, a `!` comment, a `:` separator and an unrelated line the admin never touches.
@@ -34,16 +34,12 @@ describe('admin API', () => {
   };
   const etag = async () => (await api('GET', 'tokens')).body.data.etag as string;
 
+  let stack: AdminStack;
   before(async () => {
-    sims = await startSimulators(1);
-    gw = await startGateway(sims, { proxyProperties: ORIGINAL });
-    adm = await startAdmin(gw);
+    stack = await startAdminStack(1, { gateway: { proxyProperties: ORIGINAL } });
+    ({ sims, gw, adm } = stack);
   });
-  after(async () => {
-    await adm.close();
-    await gw.close();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  after(() => stack.close());
 
   it('lists tokens by fingerprint with their users; the ETag is the file hash', async () => {
     const r = await api('GET', 'tokens');

@@ -9,8 +9,8 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { tokenFingerprint } from '../../src/control-plane/allowlist';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
-import { expectDecision, startAdmin, within2s, type TestAdmin } from '../support/admin-harness';
-import { OTHER_TOKEN, TOKEN, startGateway, startSimulators, type TestGateway } from '../support/harness';
+import { expectDecision, startAdminStack, within2s, type AdminStack, type TestAdmin } from '../support/admin-harness';
+import { OTHER_TOKEN, TOKEN, type TestGateway } from '../support/harness';
 
 const ORIGINAL = `# BI\n${TOKEN}=alice,bob\n# scheduler\n${OTHER_TOKEN}=*\n`;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -22,16 +22,12 @@ describe('audit of hand edits', () => {
   let adm: TestAdmin;
   const handEdits = () => adm.audit().filter((a) => a.operation === 'hand-edit');
 
+  let stack: AdminStack;
   before(async () => {
-    sims = await startSimulators(1);
-    gw = await startGateway(sims, { proxyProperties: ORIGINAL });
-    adm = await startAdmin(gw);
+    stack = await startAdminStack(1, { gateway: { proxyProperties: ORIGINAL } });
+    ({ sims, gw, adm } = stack);
   });
-  after(async () => {
-    await adm.close();
-    await gw.close();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  after(() => stack.close());
 
   it('a hand edit that restores a version an admin wrote before is audited as a hand edit, with what it undid', async () => {
     const fp = tokenFingerprint(TOKEN);

@@ -5,23 +5,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
-import { ENTRANCE, asUser, call, startGateway, startSimulators, submit, type TestGateway } from '../support/harness';
-import { startAdmin, type TestAdmin } from '../support/admin-harness';
+import { ENTRANCE, asUser, call, submit, type TestGateway } from '../support/harness';
+import { startAdminStack, type AdminStack, type TestAdmin } from '../support/admin-harness';
 
 describe('PUT /admin/api/entrances/:name/draining', () => {
   let sims: EntranceSimulator[];
   let gw: TestGateway;
   let admin: TestAdmin;
+  let stack: AdminStack;
   before(async () => {
-    sims = await startSimulators(2, { lookup: 'execId' });
-    gw = await startGateway(sims);
-    admin = await startAdmin(gw);
+    stack = await startAdminStack(2, { simulators: { lookup: 'execId' } });
+    ({ sims, gw, adm: admin } = stack);
   });
-  after(async () => {
-    await admin.close();
-    await gw.close();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  after(() => stack.close());
 
   it('stops new submissions to the instance and keeps serving its jobs, then undrains', async () => {
     const [a, b] = sims;

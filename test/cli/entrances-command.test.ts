@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
-import { ADMIN_TOKEN, startAdmin, type TestAdmin } from '../support/admin-harness';
-import { startGateway, startSimulators, type TestGateway } from '../support/harness';
+import { ADMIN_TOKEN, startAdminStack, type AdminStack, type TestAdmin } from '../support/admin-harness';
+import type { TestGateway } from '../support/harness';
 
 describe('CLI entrances', () => {
   let sims: EntranceSimulator[];
@@ -19,16 +19,12 @@ describe('CLI entrances', () => {
     const code = await runCli(args, env, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
     return { code, out, err };
   };
+  let stack: AdminStack;
   before(async () => {
-    sims = await startSimulators(2);
-    gw = await startGateway(sims);
-    adm = await startAdmin(gw);
+    stack = await startAdminStack(2);
+    ({ sims, gw, adm } = stack);
   });
-  after(async () => {
-    await adm.close();
-    await gw.close();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  after(() => stack.close());
 
   it('lists the Entrances with their state', async () => {
     const r = await cli(['entrances', 'list']);

@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdmin, type Admin } from '../../src/admin/admin';
 import { watchFile } from '../../src/control-plane/file-watch';
-import { ENTRANCE, asUser, call, type TestGateway } from './harness';
+import type { EntranceSimulator, SimulatorOptions } from '../../src/simulator/entrance';
+import { ENTRANCE, asUser, call, startGateway, startSimulators, type TestGateway, type TestGatewayOptions } from './harness';
 
 export const ADMIN_NAME = 'ops-anna';
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
@@ -59,6 +60,31 @@ export async function startAdmin(gw: TestGateway, credentials = `${ADMIN_NAME}=$
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await admin.close();
+    },
+  };
+}
+
+/** Simulated Entrances, a gateway in front of them and its admin listener: what the admin and CLI suites start. */
+export interface AdminStack {
+  sims: EntranceSimulator[];
+  gw: TestGateway;
+  adm: TestAdmin;
+  /** Stops all three, admin first. */
+  close(): Promise<void>;
+}
+
+export async function startAdminStack(entrances: number, opts: { simulators?: SimulatorOptions; gateway?: TestGatewayOptions } = {}): Promise<AdminStack> {
+  const sims = await startSimulators(entrances, opts.simulators);
+  const gw = await startGateway(sims, opts.gateway);
+  const adm = await startAdmin(gw);
+  return {
+    sims,
+    gw,
+    adm,
+    async close() {
+      await adm.close();
+      await gw.close();
+      await Promise.all(sims.map((s) => s.close()));
     },
   };
 }
