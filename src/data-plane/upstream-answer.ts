@@ -7,7 +7,7 @@
  * shaped (see envelopeShaped). Error answers are small and are read (bounded) so that a Spring error JSON
  * or an HTML page becomes an envelope, keeping the upstream HTTP status. A success that is not a Linkis
  * answer becomes a 502 envelope; an Entrance that dies before the gateway sent anything becomes a 502 too.
- * So does a status that cannot be a final answer (outside 200-599, or 1xx): it is never handed to writeHead,
+ * So does a status that cannot be a final answer (outside 200-599, or 1xx), and 407: it is never handed to writeHead,
  * which throws on some (099, 000) and would pass others (700) on. What is quoted from an upstream body goes
  * through redactUpstreamText (the upstream may echo the request, and with it the user's ticket).
  */
@@ -34,6 +34,15 @@ export type AnswerMode = 'error' | 'whole' | 'sniff';
 
 export function isFinalStatus(status: number): boolean {
   return Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
+/**
+ * Whether an upstream status may reach the client. 407 may not: it asks the gateway itself for proxy
+ * credentials (with the hop-by-hop Proxy-Authenticate, which is not forwarded), and a client would take it
+ * as the gateway's own demand; fetch-based clients even turn it into a network error.
+ */
+export function isPassableStatus(status: number): boolean {
+  return isFinalStatus(status) && status !== 407;
 }
 
 export function answerMode(status: number, head: readonly string[]): AnswerMode {
@@ -116,7 +125,8 @@ export function sendBadBody(res: ServerResponse, ctx: RequestContext, req: Incom
 
 /** Nothing of the answer is used (the caller closes the upstream connection: an upstream speaking such HTTP is not reused). */
 export function sendBadStatus(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number): void {
-  sendBadAnswer(res, ctx, req, status, `answered with HTTP status ${status}, which is not a final status (200-599)`);
+  const why = status === 407 ? 'which asks the gateway for proxy credentials' : 'which is not a final status (200-599)';
+  sendBadAnswer(res, ctx, req, status, `answered with HTTP status ${status}, ${why}`);
 }
 
 function sendBadAnswer(res: ServerResponse, ctx: RequestContext, req: IncomingMessage, status: number, what: string): void {

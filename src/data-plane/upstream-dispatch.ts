@@ -19,7 +19,7 @@ import { classifyUpstreamError, GatewayError } from '../linkis/errors';
 import type { RequestContext } from './context';
 import type { UpstreamPool } from './fair-share';
 import type { Next } from './pipeline';
-import { MAX_READ_BODY, answerMode, firstNonSpace, forwardedHeaders, isFinalStatus } from './upstream-answer';
+import { MAX_READ_BODY, answerMode, firstNonSpace, forwardedHeaders, isPassableStatus } from './upstream-answer';
 import { sendBadBody, sendBadStatus, sendErrorAnswer, sendUpstreamReset, sendWholeSuccess } from './upstream-answer';
 import { codedError, type IdleWatch, type TrackedClient, type Watched } from './upstream-connections';
 
@@ -92,8 +92,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
     const ctx = this.ctx;
     ctx.upstreamStatus = status;
     this.owner.answered(this);
-    if (!isFinalStatus(status)) {
-      // undici hands 1xx (but 100 and 101) and statuses below 100 over as well; none is a Linkis answer.
+    if (!isPassableStatus(status)) {
+      // undici hands 1xx (but 100 and 101) and statuses below 100 over as well; none is a Linkis answer (nor is 407).
       this.phase = 'done';
       sendBadStatus(this.res, ctx, this.req, status);
       // An upstream speaking such HTTP is not reused: the connection is closed.

@@ -64,15 +64,31 @@ test('property: whatever status an upstream sends, the client gets 200-599, and 
       status = s;
       const r = await call(`${gw.url}${RAW_STATUS_PATH}`, { headers: asUser() });
       assert.ok(r.status >= 200 && r.status <= 599, `${s} gave ${r.status}`);
-      if (s >= 200 && s <= 599) return;
+      if (s >= 200 && s <= 599 && s !== 407) return assert.equal(r.status, s);
       assert.equal(r.status, 502, `${s}: ${r.text}`);
       assert.ok(isEnvelope(r.body), r.text);
       // 100 Continue to a request that did not ask for it is a broken connection to undici's parser
       // (UPSTREAM_RESET); every other status below 200 reaches the gateway, which refuses it.
       assert.ok(['UPSTREAM_BAD_ANSWER', 'UPSTREAM_RESET'].includes(r.body.data.errorCode), r.text);
     }),
-    { numRuns: 80 },
+    { numRuns: 80, examples: [[407], [100], [99], [600]] },
   );
+});
+
+test('407 from an Entrance is a 502 envelope: proxy credentials are asked of the gateway, not of its client', async (t) => {
+  const { gw } = await behindGateway(t, () =>
+    httpAnswer('HTTP/1.1 407 Proxy Authentication Required', [['Proxy-Authenticate', 'Basic realm="corp"'], ['Content-Type', 'text/html']], '<html>proxy</html>'),
+  );
+  const port = Number(new URL(gw.url).port);
+  const r = (await rawRequest(port, rawHead('GET', RAW_STATUS_PATH, Object.entries(asUser('alice', undefined, { 'x-request-id': 'p407' }))), { responses: 1 })).responses[0]!;
+  assert.equal(r.status, 502);
+  assert.equal(r.headers['proxy-authenticate'], undefined);
+  const body = JSON.parse(r.body.toString());
+  assert.ok(isEnvelope(body), r.body.toString());
+  assert.equal(body.data.errorCode, 'UPSTREAM_BAD_ANSWER');
+  assert.equal(body.data.upstreamStatus, 407);
+  assert.equal(body.data.requestId, 'p407');
+  assert.match(body.message, /proxy credentials/);
 });
 
 test('Set-Cookie2 and comma-folded Set-Cookie lose ticket cookies like Set-Cookie does', async (t) => {
