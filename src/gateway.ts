@@ -163,7 +163,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return sendEnvelope(res, err.http, errorEnvelope((req.url ?? '/').split('?')[0], err, ctx.id), { ...security, 'x-request-id': ctx.id, connection: 'close' });
       }
       if (req.url?.startsWith(API_PREFIX)) dataPlane(req, res);
-      else controlPlane(req, res);
+      // Express calls back here for what its router cannot match at all (a target it reads no path from,
+      // such as `//x`), instead of answering with its own HTML page.
+      else controlPlane(req as express.Request, res as express.Response, (err?: unknown) => onError(err ?? new GatewayError('NOT_FOUND', (req.url ?? '/').split('?')[0]), req, res));
     },
     onClientError(err, socket) {
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') markTimedOut(socket);

@@ -13,6 +13,7 @@ import { request } from 'node:http';
 import { test } from 'node:test';
 import type { EntranceSimulator, ReceivedRequest } from '../src/simulator/entrance';
 import { createTicketCodec } from '../src/linkis/ticket';
+import { rawHead, rawRequest } from './support/raw-http';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, isEnvelope, startGateway, startSimulators, submit, type TestGateway } from './support/harness';
 
 const codec = createTicketCodec('bdp-for-server');
@@ -355,6 +356,17 @@ test('routing: malformed and unknown execIDs, operation calls, unknown paths, /h
     assert.ok(isEnvelope(r.body), path);
     assert.equal(r.body.status, 1);
     assert.equal(r.body.data.errorCode, 'NOT_FOUND');
+  }
+  assert.equal(totalReceived(sims), 2);
+  // Targets Express reads no path from (protocol-relative, asterisk-form) get the envelope too, not its HTML page.
+  const port = Number(new URL(gw.url).port);
+  for (const [method, target] of [['PUT', '//&#Ot?=#e6wJ\\@^'], ['GET', '//health'], ['OPTIONS', '*'], ['GET', 'http://elsewhere/nothing']]) {
+    const [r] = (await rawRequest(port, rawHead(method, target, Object.entries(asUser())), { responses: 1 })).responses;
+    assert.equal(r!.status, 404, `${method} ${target}: ${r!.body}`);
+    const body = JSON.parse(r!.body.toString());
+    assert.ok(isEnvelope(body), `${method} ${target}`);
+    assert.equal(body.data.errorCode, 'NOT_FOUND');
+    assert.ok(r!.headers['x-request-id'], 'with the request id');
   }
   assert.equal(totalReceived(sims), 2);
 

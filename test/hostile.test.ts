@@ -93,10 +93,10 @@ const auth: fc.Arbitrary<Auth> = fc.oneof(
 
 const SEGMENTS = ['', '.', '..', '%2e%2e', '%2E', '.%2e', '%252F', '%2F', '%5C', '%00', '%', '%zz', '%C0%AF', '%EF%BF%BF', 'submit', 'execute', 'operation', 'metrics', 'runningtask', 'status', 'log', 'kill', 'killJobs', '__proto__', 'constructor', 'exec_id', '0', '9'.repeat(25), ';', '~', '\u00e9', '\u2028', '\ud83d\ude00', 'a'.repeat(3000)];
 const segment = fc.oneof(fc.constantFrom(...SEGMENTS), fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }));
-const PREFIXES = [`${ENTRANCE}/`, `${ENTRANCE}//`, '/', '/api/rest_j/v1/', '/api/rest_j/v1/entrance', '/api/rest_j/v1/entrancex/', '//api/rest_j/v1/entrance/', '/API/rest_j/v1/entrance/', '/api/rest_j/v1/entrance/../', '/health/', '/ready/../', '*', 'http://127.0.0.1/api/rest_j/v1/entrance/'];
+const PREFIXES = [`${ENTRANCE}/`, `${ENTRANCE}//`, '/', '/api/rest_j/v1/', '/api/rest_j/v1/entrance', '/api/rest_j/v1/entrancex/', '//api/rest_j/v1/entrance/', '//', '//health', '/API/rest_j/v1/entrance/', '/api/rest_j/v1/entrance/../', '/health/', '/ready/../', '*', 'http://127.0.0.1/api/rest_j/v1/entrance/'];
 const query = fc.oneof(
   fc.constant(''),
-  fc.constantFrom('?instance=', '?instance=127.0.0.1:1', '?instance=%00', '?instance=a:b', '?fromLine=-1&size=abc', '?taskID=1&taskID=2', '?&&==', '?instance=127.0.0.1:9104&instance=x'),
+  fc.constantFrom('?instance=', '?instance=127.0.0.1:1', '?instance=%00', '?instance=a:b', '?fromLine=-1&size=abc', '?taskID=1&taskID=2', '?&&==', '?=#e\\@^', '?instance=127.0.0.1:9104&instance=x'),
   fc.string({ maxLength: 20 }).map((s) => `?${s}`),
 );
 
