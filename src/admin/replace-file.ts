@@ -11,11 +11,16 @@
  *    Its bytes are put back once they are stable, and the change is refused (the hand edit wins);
  * 4. a directory watch, started before step 1, reports any other event on the file's name besides our
  *    own rename: a writer that renamed its file in during step 2 was overwritten. Its bytes are gone; the
- *    caller logs and audits it so a person re-applies it.
+ *    caller logs and audits it so a person re-applies it;
+ * 5. a writer that read the file before our rename and renames its copy in after it (`sed -i`, an editor's
+ *    save) replaces our change. Such a writer needs about as long to copy the file as we needed to read
+ *    it; after ten times that (at least 25 ms) the name must still be our file, else the change is refused
+ *    (409: it is not on disk; the other writer's version is the file).
  *
  * What remains (POSIX has no compare-and-swap on a path): a rename by another writer inside step 2 is
  * detected (when inotify works on the filesystem), not prevented; a writer that keeps the old file open
- * and writes to it after step 3 writes to a file no longer in use.
+ * and writes to it after step 3 writes to a file no longer in use; one that read the file before our
+ * rename and renames after step 5 (an editor left open for minutes) overwrites a change answered 200.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { renameSync, statSync, watch, type BigIntStats } from 'node:fs';
@@ -27,7 +32,15 @@ const etagOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 
 export type ReplaceOutcome =
   | { ok: true; /** Another writer touched the file's name while it was replaced: its change may be lost. */ raced: boolean }
-  | { ok: false; /** The version on disk now (the ETag for the 409). */ etag: string; /** A concurrent in-place edit was put back. */ restored: boolean };
+  | {
+      ok: false;
+      /** The version on disk now (the ETag for the 409). */
+      etag: string;
+      /** A concurrent in-place edit was put back. */
+      restored: boolean;
+      /** Another writer's copy, read before our rename, was renamed in after it (step 5). */
+      overwritten?: boolean;
+    };
 
 export interface FileMeta {
   mode: number;
@@ -112,7 +125,9 @@ export async function replaceIfUnchanged(target: string, tmp: string, expected: 
   }
   try {
     const before = await fh.stat({ bigint: true });
+    const readStarted = performance.now();
     const bytes = await readAll(fh);
+    const readMs = performance.now() - readStarted;
     const checked = await fh.stat({ bigint: true });
     if (etagOf(bytes) !== expected || !same(before, checked)) return await refuse(etagOf(bytes));
     // Step 2: no await between the last look and the rename.
@@ -142,11 +157,23 @@ export async function replaceIfUnchanged(target: string, tmp: string, expected: 
     for (let i = 0; i < 20 && watcher.events() < 1; i++) await sleep(5);
     await new Promise((r) => setImmediate(r));
     const raced = watcher.events() > 1;
+    // Step 5: only the inode counts (an in-place append to our file keeps our change).
+    await sleep(Math.min(1000, Math.max(25, readMs * 10)));
+    if (!isFile(target, ours)) return { ok: false, etag: await currentEtag(target), restored: false, overwritten: true };
     watcher.stop();
     return { ok: true, raced };
   } finally {
     watcher.stop(); // also when a system call failed (the caller answers ADMIN_WRITE_FAILED)
     await fh.close();
+  }
+}
+
+function isFile(target: string, ours: BigIntStats): boolean {
+  try {
+    const now = statSync(target, { bigint: true });
+    return now.ino === ours.ino && now.dev === ours.dev;
+  } catch {
+    return false;
   }
 }
 

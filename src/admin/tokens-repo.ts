@@ -131,7 +131,7 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
         } finally {
           await unlink(tmp).catch(() => undefined); // gone already unless the write did not happen
         }
-        if (!outcome.ok) throw new AdminError('ADMIN_CONFLICT', outcome.restored ? 'an edit made while this change was written was kept' : undefined, { etag: outcome.etag });
+        if (!outcome.ok) throw new AdminError('ADMIN_CONFLICT', conflictMessage(outcome), { etag: outcome.etag });
         written = etagOf(bytes);
         await opts.onWritten?.(written, result.text);
         return { result, etagBefore, etagAfter: written, raced: outcome.raced };
@@ -143,4 +143,10 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
       await chain;
     },
   };
+}
+
+function conflictMessage(outcome: { restored: boolean; overwritten?: boolean }): string | undefined {
+  if (outcome.restored) return 'an edit made while this change was written was kept';
+  if (outcome.overwritten) return 'another writer replaced the file just after this change was written: this change is not on disk';
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, watch, writeFileSync, writeSync, chmodSync, realpathSync, lstatSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, watch, writeFileSync, writeSync, chmodSync, realpathSync, lstatSync, renameSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { tokenFingerprint } from '../../src/control-plane/allowlist';
 import { dirname, join } from 'node:path';
@@ -172,5 +172,26 @@ test('a writer holding the replaced file open appends to it during the replace: 
   assert.equal(now, `# c\n${T1}=alice\n${T2}=late-appender\n`, 'the appender wins: its line is there, the refused change is not');
   assert.equal(err.data.etag, etagOf(now));
   assert.match(err.message, /kept/);
+  await repo.close();
+});
+
+test('a writer that read the file before the rename renames its copy in right after (sed -i, an editor save): 409, its copy stays', async () => {
+  const { dir, file } = dirWith(`# c\n${T1}=alice\n`);
+  const repo = createTokensRepo({ file });
+  const tag = (await repo.read()).etag;
+  // Its copy was made from the version the change was based on, and lands just after the change's rename.
+  const copy = join(dir, 'proxy.properties.sedXYZ');
+  writeFileSync(copy, `# c\n${T1}=alice,hand\n`);
+  const watcher = watch(dir, (_e, name) => {
+    if (name !== 'proxy.properties') return;
+    watcher.close();
+    renameSync(copy, file);
+  });
+  const err = await rejectsWith(repo.update(tag, (t) => applyEdit(t, { op: 'add-users', fingerprint: tokenFingerprint(T1), users: ['admin-added'] })), 'ADMIN_CONFLICT');
+  const now = readFileSync(file, 'utf8');
+  assert.equal(now, `# c\n${T1}=alice,hand\n`, 'the later rename is the file; the refused change is not in it');
+  assert.equal(err.data.etag, etagOf(now));
+  assert.match(err.message, /not on disk/);
+  assert.equal(repo.lastWrittenEtag(), null, 'the repo does not claim the write');
   await repo.close();
 });
