@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { checkUserName } from '../control-plane/allowlist';
+import { checkUserName } from '../control-plane/user-names';
 import { ConfigError } from '../control-plane/config';
 import { parseProperties } from '../linkis/properties';
 

@@ -4,7 +4,7 @@
  * direct one runs the very code the admin API runs.
  */
 import { userInfo } from 'node:os';
-import { checkUserName } from '../control-plane/allowlist';
+import { checkUserName } from '../control-plane/user-names';
 import { loadConfig } from '../control-plane/config';
 import { createLogger } from '../ops/logger';
 import { AdminError } from './admin-error';

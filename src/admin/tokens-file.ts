@@ -4,7 +4,9 @@
  * with the gateway's own parser and allowlist rules before anyone writes it, so the API can never produce
  * a file the running gateway would refuse, nor one that means something other than what was asked.
  */
-import { buildAllowlist, checkUserName, maskToken, tokenFingerprint, weakTokenReason, type BuildOptions } from '../control-plane/allowlist';
+import { buildAllowlist, type BuildOptions } from '../control-plane/allowlist';
+import { maskToken, tokenFingerprint, weakTokenReason } from '../control-plane/token-policy';
+import { checkUserName } from '../control-plane/user-names';
 import { parseProperties, type PropertyProblem } from '../linkis/properties';
 import { AdminError } from './admin-error';
 import { dominantEol, escapeKey, escapeValue, joinPhysicalLines, splitPhysicalLines, valueOffset } from './properties-text';

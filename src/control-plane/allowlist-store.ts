@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'winston';
-import { buildAllowlist, buildAllowlistInSlices, DEFAULT_TOKEN_POLICY, type Allowlist, type BuildResult, type TokenPolicy } from './allowlist';
+import { buildAllowlist, buildAllowlistInSlices, type Allowlist, type BuildResult } from './allowlist';
+import { DEFAULT_TOKEN_POLICY, type TokenPolicy } from './token-policy';
 import { parsePropertiesBytes, type PropertyProblem } from '../linkis/properties';
 
 export interface ReloadResult {

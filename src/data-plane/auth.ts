@@ -11,7 +11,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { parse as parseCookies } from 'cookie';
 import type { Allowlist } from '../control-plane/allowlist';
-import { checkUserName } from '../control-plane/allowlist';
+import { checkUserName } from '../control-plane/user-names';
 import type { RevokedSessionStore } from '../control-plane/session-store';
 import { GatewayError } from '../linkis/errors';
 import { printable } from '../linkis/routes';

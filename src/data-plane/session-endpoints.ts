@@ -7,7 +7,8 @@
  * A login answers Linkis's login envelope and sets the gateway's session cookie (sessions.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tokenDigest, type Allowlist } from '../control-plane/allowlist';
+import { type Allowlist } from '../control-plane/allowlist';
+import { tokenDigest } from '../control-plane/token-policy';
 import type { RevokedSessionStore } from '../control-plane/session-store';
 import { envelopeJson, sendEnvelope } from '../linkis/envelope';
 import { GatewayError } from '../linkis/errors';

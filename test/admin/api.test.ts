@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import { createAllowlistStore } from '../../src/control-plane/allowlist-store';
 import { watchFile } from '../../src/control-plane/file-watch';
 import { createAdmin } from '../../src/admin/admin';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
 import { expectDecision, startAdminStack, within2s, type AdminStack, type TestAdmin } from '../support/admin-harness';
 import { OTHER_TOKEN, TOKEN, type TestGateway } from '../support/harness';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
 import { ADMIN_NAME, ADMIN_TOKEN, decision, expectDecision, startAdmin, type TestAdmin } from '../support/admin-harness';
 import { OTHER_TOKEN, TOKEN, startGateway, startSimulators, type TestGateway } from '../support/harness';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AdminError } from '../../src/admin/admin-error';
 import { applyEdit, readTokens, type TokenEdit } from '../../src/admin/tokens-file';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import { parseProperties } from '../../src/linkis/properties';
 
 const A = 'aaaaaaaa-token-0001';

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import { AdminError } from '../../src/admin/admin-error';
 import { escapeKey, escapeValue, splitPhysicalLines, joinPhysicalLines, valueOffset } from '../../src/admin/properties-text';
 import { applyEdit, checkUsers, normalizeFingerprint, readTokens, type TokenEdit } from '../../src/admin/tokens-file';
 import { generateToken } from '../../src/admin/tokens-service';
-import { weakTokenReason } from '../../src/control-plane/allowlist';
+import { weakTokenReason } from '../../src/control-plane/token-policy';
 import { parseProperties } from '../../src/linkis/properties';
 
 const A = 'aaaaaaaa-token-0001';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, watch, writeFileSync, writeSync, chmodSync, realpathSync, lstatSync, renameSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import { dirname, join } from 'node:path';
 import { AdminError } from '../../src/admin/admin-error';
 import { acquireFileLock } from '../../src/admin/lock-file';

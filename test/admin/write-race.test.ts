@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import { createAuditLog } from '../../src/admin/audit';
 import type { TokensRepo } from '../../src/admin/tokens-repo';
 import { createTokensService } from '../../src/admin/tokens-service';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import { createLogger } from '../../src/ops/logger';
 import { ADMIN_TOKEN, expectDecision, startAdmin, type TestAdmin } from '../support/admin-harness';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, jobDirect, startGateway, startSimulators, type TestGateway } from '../support/harness';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
 import { ADMIN_NAME, ADMIN_TOKEN } from '../support/admin-harness';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, startSimulators } from '../support/harness';

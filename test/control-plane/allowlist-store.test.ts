@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import type { TokenPolicy } from '../../src/control-plane/allowlist';
+import type { TokenPolicy } from '../../src/control-plane/token-policy';
 import { createAllowlistStore, loadAllowlistFile, loadAllowlistFileInSlices, type ReloadResult } from '../../src/control-plane/allowlist-store';
 
 /** A logger that keeps every line in memory, so tests can assert what was logged. */

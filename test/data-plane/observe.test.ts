@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EntranceSimulator } from '../../src/simulator/entrance';
-import { tokenFingerprint } from '../../src/control-plane/allowlist';
+import { tokenFingerprint } from '../../src/control-plane/token-policy';
 import { ENTRANCE, OTHER_TOKEN, TOKEN, asUser, call, startGateway, startSimulators, submit, type TestGateway } from '../support/harness';
 
 describe('access log and request ids', () => {
