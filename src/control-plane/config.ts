@@ -7,9 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parsePropertiesBytes } from '../linkis/properties';
-import { PUBLIC_SERVICE_PREFIXES } from '../linkis/routes';
 import { CONFIG_KEYS, DEFAULTS } from './config-keys';
-import { isLoopbackHost, parseInstances, parseSize, type EntranceInstance } from './config-values';
+import { createKeyReader } from './config-reader';
+import { publicServicePrefixes, sessionSecret, validateAdmin, validateMetrics, validateSharedStore, type AdminConfig, type MetricsConfig, type SharedStoreConfig } from './config-sections';
+import { parseInstances, parseSize, type EntranceInstance } from './config-values';
 import { isInstanceName } from '../linkis/execid';
 import { closestKey } from './did-you-mean';
 import { validateDiscovery, type DiscoveryConfig } from './discovery/discovery-config';
@@ -54,10 +55,8 @@ export interface GatewayConfig {
   trustProxy: string[];
   limits: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes: number };
   shutdownGraceMs: number;
-  /** The admin listener (src/admin/); off unless the credentials file names an admin. */
-  admin: { host: string; port: number; credentialsFile: string; auditFile: string; allowPublic: boolean };
-  /** /metrics, /health and /ready on a listener of their own, with or without admin credentials; port null: off. */
-  metrics: { host: string; port: number | null };
+  admin: AdminConfig;
+  metrics: MetricsConfig;
   /** Processes serving the public port (node:cluster); 1 runs the gateway in the main process. */
   workers: number;
   /** linkis-ps-publicservice: job history, result files and logs. Empty instances: those calls get a 503 naming the key. */
@@ -70,11 +69,7 @@ export interface GatewayConfig {
   tokenPolicy: 'warn' | 'strict';
   /** Entrances (and publicservice) from Linkis's service registry instead of the lists above; `static` by default. */
   discovery: DiscoveryConfig;
-  /**
-   * Where the allowlist lives: `file` (proxy.properties, the default) or `redis`, shared by every replica with
-   * logouts and admin draining (src/control-plane/redis-shared.ts). `checkMs`: the periodic version check.
-   */
-  sharedStore: { mode: 'file' | 'redis'; url?: string; prefix: string; checkMs: number };
+  sharedStore: SharedStoreConfig;
   /** This replica's name in the audit (gateway.replica.name, or the host name). */
   replica: string;
 }
@@ -95,8 +90,6 @@ export class ConfigError extends Error {
     super(message);
   }
 }
-
-
 
 export function loadConfig(confDir: string): GatewayConfig {
   const dir = resolve(confDir);
@@ -135,27 +128,13 @@ export function loadConfig(confDir: string): GatewayConfig {
 
 /** Pure validation of key/value pairs; exported for table tests and check-config. */
 export function validateConfig(raw: Record<string, string>, confDir: string, file: string): GatewayConfig {
-  const problems: string[] = [];
+  const r = createKeyReader(raw);
+  const { problems, get, int, nonEmpty } = r;
   for (const key of Object.keys(raw)) {
     if (!key.startsWith('gateway.') || key in DEFAULTS) continue;
     const near = closestKey(key, CONFIG_KEYS);
     problems.push(`${key}: unknown key${near ? `; did you mean ${near}?` : ' (the keys are listed in README.md, "Configuration reference")'}`);
   }
-  const get = (key: string): string => String(raw[key] ?? DEFAULTS[key]).trim();
-  const int = (key: string, min: number, max: number): number => {
-    const v = get(key);
-    const n = Number(v);
-    if (!/^[0-9]+$/.test(v) || n < min || n > max) {
-      problems.push(`${key}: "${v}" is not a whole number between ${min} and ${max}`);
-      return min;
-    }
-    return n;
-  };
-  const nonEmpty = (key: string): string => {
-    const v = get(key);
-    if (!v) problems.push(`${key}: must not be empty`);
-    return v;
-  };
 
   const host = nonEmpty('gateway.server.host');
   const port = int('gateway.server.port', 0, 65535);
@@ -242,91 +221,23 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     },
     shutdownGraceMs: int('gateway.shutdown.grace.ms', 0, 3_600_000),
     workers: get('gateway.workers') === 'auto' ? availableParallelism() : int('gateway.workers', 1, 256),
-    admin: validateAdmin(get, int, nonEmpty, confDir, port, problems),
-    metrics: validateMetrics(get, int, nonEmpty, [port, get('gateway.admin.port')], problems),
+    admin: validateAdmin(r, confDir, port),
+    metrics: validateMetrics(r, port),
     publicservice: {
       instances: publicserviceInstances,
-      prefixes: publicServicePrefixes(get('gateway.publicservice.prefixes'), problems),
+      prefixes: publicServicePrefixes(r),
     },
     taskCacheMs: int('gateway.task.cache.ms', 0, 3_600_000),
     session: {
-      secret: sessionSecret(get('gateway.session.secret'), problems),
+      secret: sessionSecret(r),
       timeoutMs: int('gateway.session.timeout.ms', 60_000, 30 * 86_400_000),
-      cookieSecure: bool('gateway.session.cookie.secure', get, problems),
+      cookieSecure: r.bool('gateway.session.cookie.secure'),
     },
-    tokenPolicy: oneOf('gateway.token.policy', get('gateway.token.policy'), ['warn', 'strict'] as const, problems),
+    tokenPolicy: r.oneOf('gateway.token.policy', ['warn', 'strict'] as const),
     discovery,
-    sharedStore: validateSharedStore(get, int, redisUrl, problems),
+    sharedStore: validateSharedStore(r, redisUrl),
     replica: get('gateway.replica.name') || hostname(),
   };
   if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`).join('\n'), file, problems, config);
   return config;
-}
-
-
-function bool(key: string, get: (k: string) => string, problems: string[]): boolean {
-  const v = get(key);
-  if (v !== 'true' && v !== 'false') problems.push(`${key}: "${v}" is not true or false`);
-  return v === 'true';
-}
-
-function oneOf<T extends string>(key: string, v: string, allowed: readonly T[], problems: string[]): T {
-  if (!(allowed as readonly string[]).includes(v)) problems.push(`${key}: "${v}" is not one of ${allowed.join(', ')}`);
-  return (allowed as readonly string[]).includes(v) ? (v as T) : allowed[0]!;
-}
-
-function publicServicePrefixes(value: string, problems: string[]): string[] {
-  const out = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of out) {
-    if (!PUBLIC_SERVICE_PREFIXES.includes(p)) problems.push(`gateway.publicservice.prefixes: "${p}" is not a publicservice prefix (one of ${PUBLIC_SERVICE_PREFIXES.join(', ')})`);
-  }
-  return out.filter((p) => PUBLIC_SERVICE_PREFIXES.includes(p));
-}
-
-function sessionSecret(value: string, problems: string[]): string {
-  // The secret signs session cookies: a short one could be guessed offline from one cookie.
-  if (value && value.length < 32) problems.push(`gateway.session.secret: must be at least 32 characters (e.g. openssl rand -hex 32), or empty to generate one into the conf directory`);
-  return value;
-}
-
-function validateMetrics(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, taken: [number, string], problems: string[]): GatewayConfig['metrics'] {
-  const host = nonEmpty('gateway.metrics.host');
-  // Read-only numbers, so no loopback rule as for the admin listener: Prometheus usually scrapes from elsewhere.
-  if (get('gateway.metrics.port') === '') return { host, port: null };
-  const port = int('gateway.metrics.port', 0, 65535);
-  if (port !== 0 && port === taken[0]) problems.push(`gateway.metrics.port: ${port} is also gateway.server.port; the metrics listener needs its own port`);
-  if (port !== 0 && String(port) === taken[1]) problems.push(`gateway.metrics.port: ${port} is also gateway.admin.port; /metrics is on the admin listener already, leave gateway.metrics.port empty`);
-  return { host, port };
-}
-
-function validateAdmin(get: (k: string) => string, int: (k: string, min: number, max: number) => number, nonEmpty: (k: string) => string, confDir: string, serverPort: number, problems: string[]): GatewayConfig['admin'] {
-  const host = nonEmpty('gateway.admin.host');
-  const port = int('gateway.admin.port', 0, 65535);
-  const allow = get('gateway.admin.allow.public');
-  if (allow !== 'true' && allow !== 'false') problems.push(`gateway.admin.allow.public: "${allow}" is not true or false`);
-  // The admin API edits who may act as whom: it must not be reachable from the network by accident.
-  if (host && allow !== 'true' && !isLoopbackHost(host)) {
-    problems.push(`gateway.admin.host: "${host}" is not a loopback address; the admin listener binds a public address only with gateway.admin.allow.public=true`);
-  }
-  if (port !== 0 && port === serverPort) problems.push(`gateway.admin.port: ${port} is also gateway.server.port; the admin listener needs its own port`);
-  const file = (key: string) => {
-    const v = nonEmpty(key);
-    return isAbsolute(v) ? v : join(confDir, v);
-  };
-  return { host, port, credentialsFile: file('gateway.admin.credentials.file'), auditFile: file('gateway.admin.audit.file'), allowPublic: allow === 'true' };
-}
-
-
-function validateSharedStore(get: (k: string) => string, int: (k: string, min: number, max: number) => number, rateLimitUrl: string, problems: string[]): GatewayConfig['sharedStore'] {
-  const mode = oneOf('gateway.allowlist.store', get('gateway.allowlist.store'), ['file', 'redis'] as const, problems);
-  const own = get('gateway.allowlist.redis.url');
-  if (own && !/^rediss?:\/\/\S+$/.test(own)) problems.push(`gateway.allowlist.redis.url: "${own}" is not a redis:// or rediss:// URL`);
-  // The rate limits' Redis serves by default: one Redis for everything replicas share.
-  const url = own || rateLimitUrl || undefined;
-  if (mode === 'redis' && !url) problems.push('gateway.allowlist.store: redis needs gateway.allowlist.redis.url (or gateway.ratelimit.redis.url)');
-  const prefix = get('gateway.allowlist.redis.prefix');
-  if (!/^[\x21-\x7e]{0,64}$/.test(prefix)) problems.push(`gateway.allowlist.redis.prefix: "${prefix}" must be at most 64 printable characters without spaces`);
-  // 2 s is the promise for a missed message too: the check must run well within it.
-  const checkMs = int('gateway.allowlist.redis.check.ms', 100, 2000);
-  return { mode, url: mode === 'redis' ? url : undefined, prefix, checkMs };
 }
