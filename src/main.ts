@@ -28,10 +28,10 @@ import { createDrain } from './ops/shutdown';
 import { connectSharedRedis } from './control-plane/redis-shared';
 import { allowlistKeys, createRedisTokensRepo, followRedisAllowlist } from './admin/redis-allowlist';
 import { createRedisRevokedSessions, followRedisDraining } from './control-plane/redis-sessions';
+import { registerOpsRoutes, serveClusterMetrics, workerClusterMetrics, type OpsDeps } from './ops/ops-routes';
 
 /** How long start-up waits for the shared store before serving with no rules (not ready) and trying on. */
 const START_WAIT_MS = 3000;
-import { registerOpsRoutes, serveClusterMetrics, workerClusterMetrics, type OpsDeps } from './ops/ops-routes';
 
 function confDirFrom(argv: string[], env: NodeJS.ProcessEnv): string {
   const i = argv.indexOf('--conf');
