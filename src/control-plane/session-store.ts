@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { compactLineFile } from './line-file-compaction';
 
 export const SESSION_SECRET_FILE = 'session.secret';
 export const REVOKED_SESSIONS_FILE = 'sessions.revoked';
@@ -44,16 +45,31 @@ export interface RevokedSessionStore {
   /** Re-reads the file (another worker or replica revoked a session); main calls it when the file changes. */
   reload(): void;
   readonly file: string;
-  close(): void;
+  /** Waits for a compaction of the file under way, if any. */
+  close(): void | Promise<void>;
+}
+
+/** The file is rewritten without its expired lines once it is this large and at least half of them expired. */
+export const COMPACT_FROM_BYTES = 64 * 1024;
+
+function liveEntry(line: string, t: number): { id: string; expires: number } | null {
+  try {
+    const { id, expires } = JSON.parse(line) as { id: unknown; expires: unknown };
+    return typeof id === 'string' && typeof expires === 'number' && expires > t ? { id, expires } : null;
+  } catch {
+    return null; // a torn or hand-mangled line revokes nothing
+  }
 }
 
 /**
  * Ids of sessions ended by logout, until they would have expired anyway. One JSON line per logout,
- * appended with O_APPEND so concurrent writers never interleave; expired lines are skipped on read.
+ * appended with O_APPEND so concurrent writers never interleave; expired lines are skipped on read, and
+ * dropped from the file once they are most of it (every change is read whole by every process).
  */
 export function createRevokedSessionStore(confDir: string, now: () => number = Date.now): RevokedSessionStore {
   const file = join(confDir, REVOKED_SESSIONS_FILE);
   let revoked = new Map<string, number>();
+  let compaction: Promise<unknown> | null = null;
   const reload = () => {
     let text = '';
     try {
@@ -63,17 +79,21 @@ export function createRevokedSessionStore(confDir: string, now: () => number = D
     }
     const next = new Map<string, number>();
     const t = now();
+    let lines = 0;
     for (const line of text.split('\n')) {
       if (!line) continue;
-      try {
-        const { id, expires } = JSON.parse(line) as { id: unknown; expires: unknown };
-        if (typeof id === 'string' && typeof expires === 'number' && expires > t) next.set(id, expires);
-      } catch {
-        // a torn or hand-mangled line revokes nothing
-      }
+      lines++;
+      const entry = liveEntry(line, t);
+      if (entry) next.set(entry.id, entry.expires);
     }
+    // Also what this process revoked: a line lost from the file is still known here.
     for (const [id, expires] of revoked) if (expires > t) next.set(id, expires);
     revoked = next;
+    if (!compaction && text.length >= COMPACT_FROM_BYTES && next.size * 2 <= lines) {
+      compaction = compactLineFile(file, (line) => liveEntry(line, now()) !== null)
+        .catch(() => undefined) // not fatal: the file is only larger than it needs to be; the next reload tries again
+        .finally(() => (compaction = null));
+    }
   };
   reload();
   return {
@@ -84,7 +104,8 @@ export function createRevokedSessionStore(confDir: string, now: () => number = D
       appendFileSync(file, `${JSON.stringify({ id, expires })}\n`, { mode: 0o600 });
     },
     reload,
-    close() {
+    async close() {
+      await compaction;
       revoked.clear();
     },
   };

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createRevokedSessionStore, loadSessionSecret } from '../../src/control-plane/session-store';
+import { COMPACT_FROM_BYTES, createRevokedSessionStore, loadSessionSecret } from '../../src/control-plane/session-store';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'lgw-sessions-'));
 
@@ -41,4 +41,41 @@ test('revocations: kept until expiry, appended for other processes, read back by
   assert.equal(readFileSync(join(d, 'sessions.revoked'), 'utf8').split('\n')[0], '{"id":"s1","expires":5000}');
   a.close();
   b.close();
+});
+
+test('revocations: once the file is large and mostly expired, a reload rewrites it without the expired lines', async () => {
+  let clock = 1_000_000;
+  const d = dir();
+  const file = join(d, 'sessions.revoked');
+  const a = createRevokedSessionStore(d, () => clock);
+  const b = createRevokedSessionStore(d, () => clock);
+  // A busy day of logouts: most sessions would have expired by now anyway.
+  for (let i = 0; i < 2000; i++) a.revoke({ id: `old-${i}`, expires: 1_000_000 + i });
+  for (let i = 0; i < 10; i++) a.revoke({ id: `live-${i}`, expires: 9_000_000 });
+  assert.ok(statSync(file).size >= COMPACT_FROM_BYTES, 'large enough to compact');
+  clock = 2_000_000;
+  b.reload();
+  await b.close(); // waits for the compaction it started
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.length, 10, 'only the sessions still to be refused');
+  assert.ok(lines.every((l) => /"live-\d"/.test(l)));
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  a.reload();
+  for (let i = 0; i < 10; i++) assert.ok(a.has(`live-${i}`), 'every process still refuses the live ones');
+  const c = createRevokedSessionStore(d, () => clock);
+  assert.ok(c.has('live-3'), 'and so does a process started after');
+  await a.close();
+  await c.close();
+});
+
+test('revocations: a large file that is mostly live is left as it is', async () => {
+  let clock = 0;
+  const d = dir();
+  const a = createRevokedSessionStore(d, () => clock);
+  for (let i = 0; i < 2000; i++) a.revoke({ id: `s-${i}`, expires: i < 900 ? 10 : 1_000 });
+  const before = readFileSync(join(d, 'sessions.revoked'), 'utf8');
+  clock = 100;
+  a.reload();
+  await a.close();
+  assert.equal(readFileSync(join(d, 'sessions.revoked'), 'utf8'), before);
 });
