@@ -52,6 +52,7 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   // Insertion order = age, so the first key is the oldest (the ticket cache's trick).
   const cache = new Map<string, { task: TaskRecord; at: number; located?: TaskLocation; registeredAt?: number }>();
+  const inflight = new Map<string, Promise<TaskRecord>>();
   const remember = (key: string, task: TaskRecord) => {
     if (opts.cacheMs <= 0) return;
     cache.delete(key);
@@ -145,7 +146,13 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
       const key = `${user}\0${taskId}`;
       const hit = cached(taskId, user);
       if (hit) return hit;
-      const task = await fetchTask(taskId, user, requestId, new Set());
+      // Concurrent follow-ups for one task (a dashboard, several pollers) share one job history call.
+      let pending = inflight.get(key);
+      if (!pending) {
+        pending = fetchTask(taskId, user, requestId, new Set()).finally(() => inflight.delete(key));
+        inflight.set(key, pending);
+      }
+      const task = await pending;
       if (!task.instance) throw new GatewayError('TASK_NOT_ROUTABLE', `taskId ${taskId} (status ${printable(task.status || 'unknown').slice(0, 32)})`);
       remember(key, task);
       return located(task, 'jobhistory');
@@ -157,6 +164,7 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
     },
     close() {
       cache.clear();
+      inflight.clear();
       agent.destroy();
     },
   };

@@ -63,6 +63,22 @@ describe('taskID lookups', () => {
     }
   });
 
+  it('concurrent follow-ups for one unknown task share one lookup; another user still gets their own', async () => {
+    const { taskID } = await submit(gw, 'bob');
+    const other = await startGateway(linkis.entrances, { settings: { 'gateway.publicservice.instances': `${linkis.publicservice.instance}=${linkis.publicservice.url}` } });
+    try {
+      const before = lookups().length;
+      const answers = await Promise.all(Array.from({ length: 12 }, () => call(`${other.url}${API}/entrance/${taskID}/status`, { headers: as('bob') })));
+      assert.deepEqual([...new Set(answers.map((r) => r.body.status))], [0]);
+      const alice = call(`${other.url}${API}/entrance/${taskID}/status`, { headers: as('alice') });
+      assert.equal((await alice).body.data.errorCode, 'TASK_NOT_FOUND', "bob's lookup is not alice's");
+      const made = lookups().slice(before);
+      assert.deepEqual(made.map((r) => r.ticketUser), ['bob', 'alice'], 'one call for the twelve, one for alice');
+    } finally {
+      await other.close();
+    }
+  });
+
   it("a client's own jobInstanceKey is replaced by the gateway's", async () => {
     const { taskID, execID } = await submit(gw);
     const forged = JSON.stringify({ status: 'Running', instances: 'evil:1', jobReqId: 'IDE_root_spark_0', createTimestamp: 0, instanceRegistryTimestamp: 0 });
