@@ -4,6 +4,7 @@
  * Entrance is never contacted. GET bodies are not read; they stream through untouched.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { parse as parseContentType } from 'content-type';
 import { DEFAULTS } from '../control-plane/config-keys';
 import { parseSize } from '../control-plane/config-values';
 import { GatewayError } from '../linkis/errors';
@@ -53,10 +54,28 @@ export function createBodyReader(limitBytes: number, submissionLimitBytes = DEFA
 function encodingProblem(headers: IncomingHttpHeaders): string | undefined {
   const encoding = headers['content-encoding']?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') return `Content-Encoding "${encoding.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" is not supported; send the body uncompressed`;
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return `charset "${charset.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" is not supported; send the submission as UTF-8 (Content-Type: application/json;charset=UTF-8)`;
+  return charsetProblem(headers['content-type'] ?? '');
+}
+
+const SEND_UTF8 = 'send the submission as UTF-8 (Content-Type: application/json;charset=UTF-8)';
+
+/**
+ * A Content-Type the Entrance would read as UTF-8 whichever way it parses it: no charset, or exactly one
+ * `charset` parameter that is UTF-8. Parsers disagree on a repeated parameter (the content-type package
+ * keeps the first, Spring the last) and a lenient one finds `charset=` inside a quoted value; so any other
+ * mention of "charset" is refused too.
+ */
+export function charsetProblem(contentType: string): string | undefined {
+  const mentions = contentType.match(/charset/gi)?.length ?? 0;
+  if (mentions === 0) return undefined;
+  let charset: string | undefined;
+  try {
+    charset = parseContentType(contentType).parameters.charset?.toLowerCase();
+  } catch {
+    charset = undefined;
   }
+  if (mentions > 1 || charset === undefined) return `the Content-Type names a charset more than once or in an unclear place; ${SEND_UTF8}`;
+  if (charset !== 'utf-8' && charset !== 'utf8') return `charset "${charset.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" is not supported; ${SEND_UTF8}`;
   return undefined;
 }
 

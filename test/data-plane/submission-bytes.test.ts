@@ -64,6 +64,8 @@ test('what cannot be forwarded exactly is refused: not UTF-8, another charset, a
     ['GBK bytes declared', gbk, { 'content-type': 'application/json;charset=GBK' }, /charset "gbk"/],
     ['UTF-8 declared as GBK', good, { 'content-type': 'application/json; charset="gb2312"' }, /charset "gb2312"/],
     ['latin1 declared', good, { 'content-type': 'text/plain;charset=ISO-8859-1' }, /charset "iso-8859-1"/],
+    ['UTF-8 first, Shift_JIS last (Spring reads the last)', good, { 'content-type': 'application/json; charset=utf-8; charset=shift_jis' }, /more than once/],
+    ['charset=utf-8 hidden in a quoted value', good, { 'content-type': 'application/json; x="a;charset=utf-8"; charset=Shift_JIS' }, /more than once/],
     ['gzip', good, { 'content-encoding': 'gzip' }, /Content-Encoding "gzip"/],
     ['deflate, identity', good, { 'content-encoding': 'deflate, identity' }, /Content-Encoding/],
   ];
