@@ -1,15 +1,16 @@
 /**
  * What the client gets from an Entrance's answer (the decisions; upstream-dispatch.ts feeds them the
  * status, the raw header pairs and the body chunks undici hands over). Success answers pass through byte
- * for byte; large or chunked ones (logs can be hundreds of megabytes) stream unbuffered once their first
- * bytes start like an envelope. Small successes with a declared length are read whole first, so an
- * Entrance dying half-way is a 502 envelope rather than a truncated success, and checked to be envelope
- * shaped (see envelopeShaped). Error answers are small and are read (bounded) so that a Spring error JSON
- * or an HTML page becomes an envelope, keeping the upstream HTTP status. A success that is not a Linkis
- * answer becomes a 502 envelope; an Entrance that dies before the gateway sent anything becomes a 502 too.
- * So does a status that cannot be a final answer (outside 200-599, or 1xx), and 407: it is never handed to writeHead,
- * which throws on some (099, 000) and would pass others (700) on. What is quoted from an upstream body goes
- * through redactUpstreamText (the upstream may echo the request, and with it the user's ticket).
+ * for byte. Small ones (up to MAX_READ_BODY, declared or chunked) are read whole first, so an Entrance
+ * dying half-way is a 502 envelope rather than a truncated success, and checked to be envelope shaped
+ * (see envelopeShaped). Larger ones (logs can be hundreds of megabytes) stream once their first bytes
+ * start like an envelope, and are cut before their end if they do not end like one (answer-stream.ts).
+ * Error answers are small and are read (bounded) so that a Spring error JSON or an HTML page becomes an
+ * envelope, keeping the upstream HTTP status. A success that is not a Linkis answer becomes a 502
+ * envelope; an Entrance that dies before the gateway sent anything becomes a 502 too. So does a status
+ * that cannot be a final answer (outside 200-599, or 1xx), and 407: it is never handed to writeHead,
+ * which throws on some (099, 000) and would pass others (700) on. What is quoted from an upstream body
+ * goes through redactUpstreamText (the upstream may echo the request, and with it the user's ticket).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from './context';
@@ -30,7 +31,7 @@ const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 
 const IDENTITY_COOKIE = /(?:^|[,;])\s*"?[^=,;"]*(?:ticket|dataworkcloud_inner_request)[^=,;]*=/i;
 
 /** How an answer with a final status is taken in: read whole and wrapped, read whole and checked, or streamed after a look at its first bytes. */
-export type AnswerMode = 'error' | 'whole' | 'sniff';
+export type AnswerMode = 'error' | 'whole' | 'gather' | 'sniff';
 
 export function isFinalStatus(status: number): boolean {
   return Number.isInteger(status) && status >= 200 && status <= 599;
@@ -48,7 +49,8 @@ export function isPassableStatus(status: number): boolean {
 export function answerMode(status: number, head: readonly string[]): AnswerMode {
   if (status >= 400) return 'error';
   const declared = headerIn(head, 'content-length');
-  return declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) <= MAX_READ_BODY ? 'whole' : 'sniff';
+  if (declared === undefined || !/^[0-9]+$/.test(declared)) return 'gather';
+  return Number(declared) <= MAX_READ_BODY ? 'whole' : 'sniff';
 }
 
 /**
@@ -79,6 +81,14 @@ export function forwardedHeaders(raw: readonly Buffer[], requestId: string): str
 export function headerIn(head: readonly string[], name: string): string | undefined {
   for (let i = 0; i < head.length; i += 2) if (head[i] === name) return head[i + 1];
   return undefined;
+}
+
+/** The first non-space byte of the chunks is `{` (or there is none yet). */
+export function startsLikeEnvelope(chunks: readonly Buffer[]): boolean {
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++) if (!isSpace(chunk[i]!)) return chunk[i] === 0x7b;
+  }
+  return true;
 }
 
 export function firstNonSpace(chunk: Buffer): number {

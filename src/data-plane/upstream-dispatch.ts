@@ -19,7 +19,8 @@ import { classifyUpstreamError, GatewayError } from '../linkis/errors';
 import type { RequestContext } from './context';
 import type { UpstreamPool } from './fair-share';
 import type { Next } from './pipeline';
-import { MAX_READ_BODY, answerMode, firstNonSpace, forwardedHeaders, isPassableStatus } from './upstream-answer';
+import { StreamedAnswer } from './answer-stream';
+import { MAX_READ_BODY, answerMode, firstNonSpace, forwardedHeaders, isPassableStatus, startsLikeEnvelope } from './upstream-answer';
 import { sendBadBody, sendBadStatus, sendErrorAnswer, sendUpstreamReset, sendWholeSuccess } from './upstream-answer';
 import { codedError, type IdleWatch, type TrackedClient, type Watched } from './upstream-connections';
 
@@ -33,11 +34,12 @@ export interface ExchangeOwner {
 }
 
 /**
- * waiting: no answer yet; error / whole: read whole (an error answer, a small success); sniff: waiting
- * for the first bytes of a large or chunked success; stream: passing it on; bad: reading what is not an
- * envelope (to quote it); done: over, or answered by the gateway already.
+ * waiting: no answer yet; error / whole: read whole (an error answer, a small success); gather: reading a
+ * success of no declared length, whole while it stays small; sniff: waiting for the first bytes of a large
+ * success; stream: passing it on (answer-stream.ts); bad: reading what is not an envelope (to quote it);
+ * done: over, or answered by the gateway already.
  */
-type Phase = 'waiting' | 'error' | 'whole' | 'sniff' | 'stream' | 'bad' | 'done';
+type Phase = 'waiting' | 'error' | 'whole' | 'gather' | 'sniff' | 'stream' | 'bad' | 'done';
 
 const NO_HEADERS: string[] = [];
 const EMPTY = Buffer.alloc(0);
@@ -51,8 +53,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
   /** An abort asked for before onConnect: null for "the client left", else the error. */
   private pendingAbort: Error | null | undefined = undefined;
   private resume: (() => void) | null = null;
-  private onDrain: (() => void) | null = null;
-  private waitingForDrain = false;
+  private stream: StreamedAnswer | null = null;
   private released = false;
   private status = 0;
   private head: string[] = NO_HEADERS;
@@ -109,15 +110,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
 
   onData(chunk: Buffer): boolean {
     this.seen = this.owner.idle.tick;
-    if (this.phase === 'stream') return this.write(chunk);
-    if (this.phase === 'sniff') {
+    const phase = this.phase;
+    if (phase === 'stream') return this.stream!.push(chunk);
+    if (phase === 'sniff') {
       // An envelope always starts with '{': stream the rest; anything else is read (bounded) to be quoted.
-      if (firstNonSpace(chunk) === 0x7b) {
-        this.phase = 'stream';
-        this.res.writeHead(this.status, this.head);
-        return this.write(chunk);
-      }
+      if (firstNonSpace(chunk) === 0x7b) return this.startStream([chunk]);
       this.phase = 'bad';
+    } else if (phase === 'gather') {
+      // No declared length (chunked): checked whole like a small success while it stays small.
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size <= MAX_READ_BODY) return true;
+      if (startsLikeEnvelope(this.chunks)) return this.startStream(this.chunks);
+      this.phase = 'bad';
+      return true;
     }
     if (this.size < MAX_READ_BODY) this.chunks.push(this.size + chunk.length > MAX_READ_BODY ? chunk.subarray(0, MAX_READ_BODY - this.size) : chunk);
     this.size += chunk.length;
@@ -130,8 +136,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
     this.release();
     const { res, ctx, req, status } = this;
     try {
-      if (phase === 'stream') res.end();
-      else if (phase === 'whole') sendWholeSuccess(res, ctx, req, status, this.head, this.body());
+      if (phase === 'stream') {
+        if (!this.stream!.finish()) ctx.errorCode = 'UPSTREAM_BAD_ANSWER'; // cut before its last chunk
+      } else if (phase === 'whole' || phase === 'gather') sendWholeSuccess(res, ctx, req, status, this.head, this.body());
       else if (phase === 'error') sendErrorAnswer(res, ctx, req, status, this.head, this.body());
       else if (phase === 'bad' || phase === 'sniff') sendBadBody(res, ctx, req, status, this.body());
     } catch {
@@ -161,20 +168,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
     this.next(new GatewayError(code, this.upstream.name, failure, { cause: err }));
   }
 
-  private write(chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
-    if (!this.waitingForDrain) {
-      this.waitingForDrain = true;
-      // Node may emit 'drain' synchronously inside another response's write (pipelined requests on one
-      // client connection), and so inside another undici parser's callback: undici's resume must not
-      // run there (one parser executes at a time), hence a microtask later.
-      this.onDrain ??= () => {
-        this.waitingForDrain = false;
-        queueMicrotask(this.resume!);
-      };
-      this.res.once('drain', this.onDrain);
-    }
-    return false;
+  private startStream(chunks: Buffer[]): boolean {
+    this.phase = 'stream';
+    this.res.writeHead(this.status, this.head);
+    const stream = (this.stream = new StreamedAnswer(this.res, this.resume!));
+    this.chunks = [];
+    let flowing = true;
+    for (const chunk of chunks) flowing = stream.push(chunk) && flowing;
+    return flowing;
   }
 
   private body(): Buffer {

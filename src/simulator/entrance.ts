@@ -17,6 +17,9 @@ import { readUser, record, serve, type ReceivedRequest } from './server';
 import { JOB_INSTANCE_HEADER } from './taskid';
 import { API_PREFIX, envelope, NOT_LOGGED_IN, sendAnswer } from './wire';
 
+/** How much of a huge log die-mid-response sends before it cuts the connection. */
+const DIE_AFTER_BYTES = 512 * 1024;
+
 export type { FaultMode } from './faults';
 export type { ExecIdFormat, JobState, SimJob } from './jobs';
 export type { ReceivedRequest } from './server';
@@ -182,8 +185,18 @@ export async function createEntranceSimulator(opts: SimulatorOptions = {}): Prom
     // The huge log: chunked, no Content-Length, pulled from its generator as the socket drains.
     res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
     if (die) {
+      // Dies once 512 KB went out: past what a gateway may read whole before it passes an answer on.
       const stream = result.stream;
-      stream.once('data', (chunk: Buffer) => {
+      let sent = 0;
+      stream.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        if (sent < DIE_AFTER_BYTES) {
+          if (!res.write(chunk)) {
+            stream.pause();
+            res.once('drain', () => stream.resume());
+          }
+          return;
+        }
         stream.destroy();
         res.write(chunk, () => res.destroy());
       });

@@ -19,6 +19,8 @@ import { RAW_INSTANCE, RAW_STATUS_PATH } from '../support/raw-upstream';
 
 type T = { after: (fn: () => unknown) => void };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A declared length above what is read whole (MAX_READ_BODY): such an answer streams from its first bytes. */
+const STREAMED_LENGTH = 1_000_000;
 const ENVELOPE = { method: '/api/rest_j/v1/entrance/x/status', status: 0, message: 'OK', data: { status: 'Running', execID: 'x' } };
 
 test('envelopeShaped: envelopes pass whatever their key order, spacing and string contents; what is not one does not', () => {
@@ -198,8 +200,8 @@ test('silent while a small answer is being read: 504 UPSTREAM_TIMEOUT after the 
 });
 
 test('silent mid-stream: the client gets the status line, then its connection is cut after the response timeout', async (t) => {
-  const chunk = '{"method":"/m","status":0,"message":"OK","data":{"log":["';
-  const up = await silentAfter(t, `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+  const chunk = `{"method":"/m","status":0,"message":"OK","data":{"log":["${'x'.repeat(200_000)}`;
+  const up = await silentAfter(t, `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${STREAMED_LENGTH}\r\n\r\n${chunk}`);
   const gw = await startGateway([], { instances: [{ name: RAW_INSTANCE, url: up.url }], settings: { 'gateway.upstream.response.timeout.ms': '400', 'gateway.health.check.mode': 'off' } });
   t.after(() => gw.close());
   const started = performance.now();
@@ -212,8 +214,8 @@ test('silent mid-stream: the client gets the status line, then its connection is
 });
 
 test('a client leaving mid-answer: the upstream connection is closed and no other one is opened', async (t) => {
-  const chunk = '{"method":"/m","status":0,"message":"OK","data":{"log":["';
-  const up = await silentAfter(t, `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+  const chunk = `{"method":"/m","status":0,"message":"OK","data":{"log":["${'x'.repeat(200_000)}`;
+  const up = await silentAfter(t, `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${STREAMED_LENGTH}\r\n\r\n${chunk}`);
   const pass = await startTcpPassThrough(Number(new URL(up.url).port));
   t.after(() => pass.close());
   const gw = await startGateway([], { instances: [{ name: RAW_INSTANCE, url: pass.url }], settings: { 'gateway.health.check.mode': 'off' } });
