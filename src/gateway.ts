@@ -95,10 +95,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const onRefusal = (req: IncomingMessage, o: { reason: string; fingerprint?: string; askedUser?: string }) =>
     logger.warn('auth refused', { event: 'auth.refused', requestId: req.gw?.id, reason: o.reason, askedUser: o.askedUser, token: o.fingerprint, client: req.gw?.clientAddress });
 
+  // A client's request id, or a piece of its path, that is one of the configured tokens is never logged (see requestIdFrom, loggablePath).
+  const isToken = (value: string) => deps.allowlist().decide(value, '') !== 'unknown-token';
+
   // Apply in order:
   const dataPlane = compose(
     [
-      observeRequest(deps.accessLog, metrics), //  1. request id; one access line and metrics sample when done
+      observeRequest(deps.accessLog, metrics, isToken), // 1. request id; one access line and metrics sample when done
       classifyRoute(), //                          2. which call (pure: execID → instance), for labels
       rateLimits.perClient, //                     3. per client address (trusted X-Forwarded-For only)
       createSessionEndpoints({ //                  4. user/login, user/proxy, user/logout: answered here
@@ -150,8 +153,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sendEnvelope(res, err.http, errorEnvelope(req.path, err, id), { 'x-request-id': id });
   });
 
-  // A client's request id that is one of the configured tokens is not used (see requestIdFrom).
-  const isToken = (value: string) => deps.allowlist().decide(value, '') !== 'unknown-token';
 
   return {
     handle(req, res) {

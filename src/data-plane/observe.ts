@@ -1,13 +1,15 @@
 import type { AccessLog } from '../ops/access-log';
 import type { GatewayMetrics } from '../ops/metrics';
-import { contextOf } from './context';
+import { contextOf, type SecretProbe } from './context';
+import { loggablePath } from './loggable-path';
 import type { Middleware } from './pipeline';
 
 /**
  * One access line and one metrics sample per request, when the answer is done or the connection is
- * gone. The only place that observes a finished request, so logs and metrics always agree.
+ * gone. The only place that observes a finished request, so logs and metrics always agree. `isSecret`
+ * tells a configured token (a client may have pasted one into its path; see loggable-path.ts).
  */
-export function observeRequest(accessLog: AccessLog, metrics: GatewayMetrics): Middleware {
+export function observeRequest(accessLog: AccessLog, metrics: GatewayMetrics, isSecret: SecretProbe): Middleware {
   return (req, res, next) => {
     const ctx = contextOf(req);
     const written = req.socket.bytesWritten;
@@ -20,7 +22,7 @@ export function observeRequest(accessLog: AccessLog, metrics: GatewayMetrics): M
       accessLog.write({
         requestId: ctx.id,
         method: req.method,
-        path: route?.path ?? (req.url ?? '/').split('?')[0],
+        path: loggablePath(route?.path ?? (req.url ?? '/').split('?')[0]!, res.statusCode >= 400, isSecret),
         route: route && route.type !== 'reject' ? route.kind : undefined,
         status: res.statusCode,
         envelopeStatus: ctx.envelopeStatus,

@@ -86,4 +86,24 @@ describe('access log and request ids', () => {
     const raw = gw.rawLogs();
     for (const secret of [TOKEN, OTHER_TOKEN, 'wrong-token-value-1']) assert.ok(!raw.includes(secret), `log contains ${secret}`);
   });
+
+  it('a token pasted into the path (a ;parameter, after an encoded ?, as a segment) is not logged', async () => {
+    const API = '/api/rest_j/v1';
+    const enc = encodeURIComponent(TOKEN);
+    const paths = [
+      [`${API}/user/proxy;validationCode=${enc}?proxyUser=alice`, 'path-secret-1'],
+      [`${API}/user/proxy%3FproxyUser=alice&validationCode=${enc}`, 'path-secret-2'],
+      [`${ENTRANCE}/${enc}/status`, 'path-secret-3'],
+      [`${API}/jobhistory/${enc}/get`, 'path-secret-4'],
+      [`${ENTRANCE}/x;v=${enc}/status`, 'path-secret-5'],
+    ];
+    for (const [path, id] of paths) await call(`${gw.url}${path}`, { headers: asUser('alice', TOKEN, { 'x-request-id': id! }) });
+    for (const [, id] of paths) {
+      const line = await waitForLine(id!);
+      assert.ok(line, id);
+      assert.match(String(line.path), /\[redacted\]/, `${id}: ${line.path}`);
+    }
+    const raw = gw.rawLogs();
+    assert.ok(!raw.includes(TOKEN) && !raw.includes(enc), 'the token is nowhere in the logs');
+  });
 });
