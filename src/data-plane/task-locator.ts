@@ -24,6 +24,8 @@ export interface TaskLocator {
   cached(taskId: string, user: string): TaskLocation | undefined;
   /** Resolves the task for this user, or rejects with a GatewayError from the catalogue. */
   locate(taskId: string, user: string, requestId: string): Promise<TaskLocation>;
+  /** Resolves when the task is in this user's job history (cached as locate's are), or rejects like locate. */
+  owns(taskId: string, user: string, requestId: string): Promise<void>;
   /** What a submission answer teaches: this user's task `taskId` is the job `execId`. */
   learn(user: string, taskId: string, execId: string): void;
   close(): void;
@@ -140,22 +142,30 @@ export function createTaskLocator(opts: TaskLocatorOptions): TaskLocator {
     return hit.located;
   };
 
+  // Concurrent follow-ups for one task (a dashboard, several pollers) share one job history call.
+  const lookup = async (key: string, taskId: string, user: string, requestId: string): Promise<TaskRecord> => {
+    let pending = inflight.get(key);
+    if (!pending) {
+      pending = fetchTask(taskId, user, requestId, new Set()).finally(() => inflight.delete(key));
+      inflight.set(key, pending);
+    }
+    const task = await pending;
+    // Only a task with its instance: one not yet placed is asked again (its instance comes soon).
+    if (task.instance) remember(key, task);
+    return task;
+  };
+
   return {
     cached,
     async locate(taskId, user, requestId) {
-      const key = `${user}\0${taskId}`;
       const hit = cached(taskId, user);
       if (hit) return hit;
-      // Concurrent follow-ups for one task (a dashboard, several pollers) share one job history call.
-      let pending = inflight.get(key);
-      if (!pending) {
-        pending = fetchTask(taskId, user, requestId, new Set()).finally(() => inflight.delete(key));
-        inflight.set(key, pending);
-      }
-      const task = await pending;
+      const task = await lookup(`${user}\0${taskId}`, taskId, user, requestId);
       if (!task.instance) throw new GatewayError('TASK_NOT_ROUTABLE', `taskId ${taskId} (status ${printable(task.status || 'unknown').slice(0, 32)})`);
-      remember(key, task);
       return located(task, 'jobhistory');
+    },
+    async owns(taskId, user, requestId) {
+      if (!cached(taskId, user)) await lookup(`${user}\0${taskId}`, taskId, user, requestId);
     },
     learn(user, taskId, execId) {
       const parsed = parseJobIdSegment(execId);
