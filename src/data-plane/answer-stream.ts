@@ -6,7 +6,8 @@
  * and the client sees a truncated answer (an error), never a clean success that is not a Linkis answer.
  *
  * Back-pressure: push returns false when the client's socket is full; `resume` is called (a microtask
- * after 'drain') for the caller's upstream to go on reading.
+ * after 'drain') for the caller's upstream to go on reading. At most one write per push: a second write
+ * after a full socket makes Node emit 'drain' inside it (see log-streams-process.test.ts).
  */
 import type { ServerResponse } from 'node:http';
 import { isJsonSpace } from './envelope-shape';
@@ -26,6 +27,8 @@ export class StreamedAnswer {
 
   /** Takes the next chunk, sending the one held before it; false: wait for resume. */
   push(chunk: Buffer): boolean {
+    // The client is gone: nothing more is written (the response's 'close' ends the upstream request).
+    if (this.res.destroyed) return false;
     for (let i = chunk.length - 1; i >= 0; i--) {
       if (!isJsonSpace(chunk[i]!)) {
         this.lastNonSpace = chunk[i]!;

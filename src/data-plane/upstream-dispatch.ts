@@ -114,14 +114,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
     if (phase === 'stream') return this.stream!.push(chunk);
     if (phase === 'sniff') {
       // An envelope always starts with '{': stream the rest; anything else is read (bounded) to be quoted.
-      if (firstNonSpace(chunk) === 0x7b) return this.startStream([chunk]);
+      if (firstNonSpace(chunk) === 0x7b) return this.startStream(chunk);
       this.phase = 'bad';
     } else if (phase === 'gather') {
       // No declared length (chunked): checked whole like a small success while it stays small.
       this.chunks.push(chunk);
       this.size += chunk.length;
       if (this.size <= MAX_READ_BODY) return true;
-      if (startsLikeEnvelope(this.chunks)) return this.startStream(this.chunks);
+      if (startsLikeEnvelope(this.chunks)) return this.startStream(this.body());
       this.phase = 'bad';
       return true;
     }
@@ -168,14 +168,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
     this.next(new GatewayError(code, this.upstream.name, failure, { cause: err }));
   }
 
-  private startStream(chunks: Buffer[]): boolean {
+  /**
+   * One buffer, so one write per chunk from the Entrance: writing again after the client's socket said
+   * "full" makes Node emit 'drain' inside that write (for a response still queued behind the previous one on
+   * its connection), and the resume it triggers would read and write on without ever yielding.
+   */
+  private startStream(first: Buffer): boolean {
     this.phase = 'stream';
-    this.res.writeHead(this.status, this.head);
-    const stream = (this.stream = new StreamedAnswer(this.res, this.resume!));
     this.chunks = [];
-    let flowing = true;
-    for (const chunk of chunks) flowing = stream.push(chunk) && flowing;
-    return flowing;
+    this.res.writeHead(this.status, this.head);
+    this.stream = new StreamedAnswer(this.res, this.resume!);
+    return this.stream.push(first);
   }
 
   private body(): Buffer {

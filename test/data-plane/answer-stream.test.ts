@@ -37,7 +37,9 @@ async function behind(t: T, answer: () => string, settings: Record<string, strin
 
 /** The client's view: status and body, or that the body read failed (a cut connection). */
 async function fetchStatus(gw: TestGateway): Promise<{ status: number; text?: string; failed: boolean }> {
-  const res = await fetch(`${gw.url}${RAW_STATUS_PATH}`, { headers: asUser(), signal: AbortSignal.timeout(10_000) });
+  // Cut before anything went out, the client sees no status line at all: that is a failed read too.
+  const res = await fetch(`${gw.url}${RAW_STATUS_PATH}`, { headers: asUser(), signal: AbortSignal.timeout(10_000) }).catch(() => null);
+  if (!res) return { status: 0, failed: true };
   try {
     return { status: res.status, text: await res.text(), failed: false };
   } catch {
