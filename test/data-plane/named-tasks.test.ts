@@ -7,18 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeExecId1x } from '../../src/linkis/execid';
 import { startSimulatedLinkis, type SimulatedLinkis } from '../../src/simulator/linkis';
-import { call, startGateway, TOKEN, type TestGateway } from '../support/harness';
+import { asUser, call, startGateway, submit, type TestGateway } from '../support/harness';
 
 const API = '/api/rest_j/v1';
-const as = (user: string) => ({ 'token-user': user, 'token-code': TOKEN });
+const as = (user: string) => asUser(user);
 
-async function submit(gw: TestGateway, user: string): Promise<{ taskID: number; execID: string }> {
-  const r = await call(`${gw.url}${API}/entrance/submit`, {
-    method: 'POST',
-    headers: { ...as(user), 'content-type': 'application/json' },
-    body: JSON.stringify({ executionContent: { code: 'select 1', runType: 'sql' }, labels: { engineType: 'spark-3.2.1', userCreator: `${user}-IDE` } }),
-  });
-  assert.equal(r.body.status, 0, r.text);
+async function submitAs(gw: TestGateway, user: string): Promise<{ taskID: number; execID: string }> {
+  const r = await submit(gw, user);
+  assert.equal(r.body.status, 0, JSON.stringify(r.body));
   return r.body.data;
 }
 
@@ -39,8 +35,8 @@ describe('taskIDs named in the query or a killJobs body', () => {
   });
 
   it("alice cannot force-kill bob's task through a job the Entrance does not hold; her own goes through", async () => {
-    const bob = await submit(gw, 'bob');
-    const mine = await submit(gw, 'alice');
+    const bob = await submitAs(gw, 'bob');
+    const mine = await submitAs(gw, 'alice');
     // An execID on a configured Entrance whose job is not in its memory: where Linkis force-kills ?taskID=.
     const gone = encodeExecId1x('linkis-cg-entrance', [linkis.entrances[0]!.instance], 'IDE_alice_spark_99999')!;
     const before = received();
@@ -67,7 +63,7 @@ describe('taskIDs named in the query or a killJobs body', () => {
   });
 
   it('a malformed or repeated taskID is refused; without publicservice a named task cannot be checked', async () => {
-    const mine = await submit(gw, 'alice');
+    const mine = await submitAs(gw, 'alice');
     const at = `${API}/entrance/${encodeURIComponent(mine.execID)}`;
     const before = received();
     for (const q of ['taskID=1&taskID=2', 'taskID=abc', 'taskID=-1']) {
