@@ -14,7 +14,8 @@
  *    caller logs and audits it so a person re-applies it;
  * 5. a writer that read the file before our rename and renames its copy in after it (`sed -i`, an editor's
  *    save) replaces our change. Such a writer needs about as long to copy the file as we needed to read
- *    it; after ten times that (at least 25 ms) the name must still be our file, else the change is refused
+ *    it; after ten times that (at least 25 ms) the name must still be our file, or hold our change (a
+ *    copy read from our version: every line we added there, none we removed), else the change is refused
  *    (409: it is not on disk; the other writer's version is the file).
  *
  * What remains (POSIX has no compare-and-swap on a path): a rename by another writer inside step 2 is
@@ -26,6 +27,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { renameSync, statSync, watch, type BigIntStats } from 'node:fs';
 import { chown, link, open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { changeSurvives } from './line-change';
 
 /** The ETag: SHA-256 of the bytes (the same as tokens-repo's etagOf; not imported, to keep the modules acyclic). */
 const etagOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -98,7 +100,8 @@ function watchName(target: string): { events: () => number; stop: () => void } {
 }
 
 /** `tmp` becomes `target` only if `target` still hashes to `expected` (a missing file hashes as empty). */
-export async function replaceIfUnchanged(target: string, tmp: string, expected: string, meta: FileMeta): Promise<ReplaceOutcome> {
+/** `written`: the bytes in `tmp` (step 5 looks for their change in a later writer's copy). */
+export async function replaceIfUnchanged(target: string, tmp: string, expected: string, meta: FileMeta, written: Buffer): Promise<ReplaceOutcome> {
   const watcher = watchName(target);
   const refuse = async (etag: string, restored = false): Promise<ReplaceOutcome> => {
     watcher.stop();
@@ -157,9 +160,13 @@ export async function replaceIfUnchanged(target: string, tmp: string, expected: 
     for (let i = 0; i < 20 && watcher.events() < 1; i++) await sleep(5);
     await new Promise((r) => setImmediate(r));
     const raced = watcher.events() > 1;
-    // Step 5: only the inode counts (an in-place append to our file keeps our change).
+    // Step 5: our file still in place (an in-place append to it keeps our change), or a later copy that
+    // was read from our version and so still has our change; otherwise the change is gone.
     await sleep(Math.min(1000, Math.max(25, readMs * 10)));
-    if (!isFile(target, ours)) return { ok: false, etag: await currentEtag(target), restored: false, overwritten: true };
+    if (!isFile(target, ours)) {
+      const now = await currentBytes(target);
+      if (!changeSurvives(bytes, written, now)) return { ok: false, etag: etagOf(now), restored: false, overwritten: true };
+    }
     watcher.stop();
     return { ok: true, raced };
   } finally {
@@ -178,10 +185,14 @@ function isFile(target: string, ours: BigIntStats): boolean {
 }
 
 async function currentEtag(file: string): Promise<string> {
+  return etagOf(await currentBytes(file));
+}
+
+async function currentBytes(file: string): Promise<Buffer> {
   const fh = await open(file, 'r').catch(() => null);
-  if (!fh) return etagOf(Buffer.alloc(0));
+  if (!fh) return Buffer.alloc(0);
   try {
-    return etagOf(await readAll(fh));
+    return await readAll(fh);
   } finally {
     await fh.close();
   }

@@ -123,7 +123,7 @@ export function createTokensRepo(opts: TokensRepoOptions): TokensRepo {
           // The lock keeps the gateway and the CLI from interleaving; writers without it are caught by the check.
           const lock = await acquireFileLock(lockPath, opts.lock);
           try {
-            outcome = await replaceIfUnchanged(target, tmp, etagBefore, cur).catch((err) => Promise.reject(failed(err)));
+            outcome = await replaceIfUnchanged(target, tmp, etagBefore, cur, bytes).catch((err) => Promise.reject(failed(err)));
             if (outcome.ok) await onReplaced?.({ result, etagBefore, etagAfter: etagOf(bytes), raced: outcome.raced });
           } finally {
             await lock.release();

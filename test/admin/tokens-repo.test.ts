@@ -195,3 +195,24 @@ test('a writer that read the file before the rename renames its copy in right af
   assert.equal(repo.lastWrittenEtag(), null, 'the repo does not claim the write');
   await repo.close();
 });
+
+test('a writer that read the version just written renames its copy in right after: the change is in it, so it counts (200)', async () => {
+  const { dir, file } = dirWith(`# c\n${T1}=alice\n`);
+  const repo = createTokensRepo({ file });
+  const tag = (await repo.read()).etag;
+  const copy = join(dir, 'proxy.properties.sedXYZ');
+  const watcher = watch(dir, (_e, name) => {
+    if (name !== 'proxy.properties') return;
+    watcher.close();
+    // Like sed -i started just after the rename: it read the new version and adds its own edit.
+    writeFileSync(copy, readFileSync(file, 'utf8').replace(`${T1}=alice,admin-added`, `${T1}=alice,admin-added`) + `${T2}=hand\n`);
+    renameSync(copy, file);
+  });
+  const r = await repo.update(tag, (t) => applyEdit(t, { op: 'add-users', fingerprint: tokenFingerprint(T1), users: ['admin-added'] }));
+  assert.equal(r.result.changed, true);
+  const now = readFileSync(file, 'utf8');
+  assert.match(now, /admin-added/);
+  assert.match(now, /=hand\n/);
+  await repo.close();
+});
+
