@@ -1,6 +1,6 @@
 import { IDENTITY_HEADERS, forwardedCookieHeader } from '../linkis/identity';
 import { JOB_INSTANCE_HEADER } from '../linkis/job-history';
-import { pinProxyUser } from '../linkis/pinned-user-query';
+import { ownUserQuery } from '../linkis/publicservice-query';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
 import type { TicketCache } from './ticket-cache';
@@ -16,7 +16,7 @@ const CLIENT_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'pr
 /**
  * Removes every identity the client sent and adds the ticket of the authenticated user (and, for a taskID,
  * the `jobInstanceKey` the gateway looked up). A publicservice call that takes its user from the query
- * unchecked is asked for the authenticated user (see pinned-user-query.ts).
+ * unchecked is asked for the authenticated user (see publicservice-query.ts).
  */
 export function actAsUser(tickets: TicketCache, ticketCookie: string): Middleware {
   return (req, _res, next) => {
@@ -35,7 +35,7 @@ export function actAsUser(tickets: TicketCache, ticketCookie: string): Middlewar
     h.cookie = forwardedCookieHeader(h.cookie, ticketCookie, tickets.ticketFor(ctx.user!));
     h['x-request-id'] = ctx.id;
     if (ctx.jobInstanceKey) h[JOB_INSTANCE_HEADER] = ctx.jobInstanceKey;
-    if (ctx.route?.type === 'publicservice') req.url = pinProxyUser(req.url!, ctx.user!) ?? req.url;
+    if (ctx.route?.type === 'publicservice') req.url = ownUserQuery(req.url!, ctx.user!) ?? req.url;
     next();
   };
 }

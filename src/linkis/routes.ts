@@ -96,8 +96,28 @@ export function classifyRequest(method: string, url: string): Route {
   const prefix = segments[0]!;
   if (!PUBLIC_SERVICE_PREFIXES.includes(prefix) || segments.length < 2) return { type: 'reject', path, code: 'NOT_FOUND' };
   if (method !== 'GET' && method !== 'POST') return { type: 'reject', path, code: 'METHOD_NOT_ALLOWED', detail: 'Linkis services take GET and POST' };
+  // FsRestfulApi's owner check (a `contains` test) passes `<own dir>/../<other's>`, and its `..` check looks at `path` only.
+  if (prefix === 'filesystem' && q !== -1 && hasDotDotValue(url.slice(q + 1))) return { type: 'reject', path, code: 'BAD_PATH', detail: 'a ".." segment in a query parameter' };
   const kind = prefix === 'jobhistory' || prefix === 'filesystem' ? prefix : 'publicservice';
   return { type: 'publicservice', kind, path, prefix };
+}
+
+const DOT_DOT = /(?:^|[/\\])\.\.(?:[/\\]|$)/;
+
+/** A query value that, decoded as Spring decodes it, has a `..` path segment. */
+function hasDotDotValue(query: string): boolean {
+  if (!query.includes('.') && !/%2e/i.test(query)) return false;
+  for (const pair of query.split('&')) {
+    const value = pair.slice(pair.indexOf('=') + 1).replace(/\+/g, ' ');
+    let decoded = value;
+    try {
+      decoded = decodeURIComponent(value);
+    } catch {
+      // left as sent: Spring would refuse it
+    }
+    if (DOT_DOT.test(decoded)) return true;
+  }
+  return false;
 }
 
 /** An Entrance call (`url` starts with ENTRANCE_PREFIX). */

@@ -1,7 +1,8 @@
 /**
  * The act-as-user step against a real publicservice: the calls that take their user from the query
  * unchecked (listDurationTop, jobstatistics) are asked for the authenticated user only, whatever the
- * client named; other calls keep their query byte for byte.
+ * client named; department views and BML's `creator` are dropped; other calls keep their query byte for
+ * byte. And a filesystem call with a ".." segment in a parameter never reaches publicservice.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -34,6 +35,20 @@ describe('publicservice calls that name their user in the query', () => {
       assert.equal(last().path, `${API}/${forwarded}`, sent);
       assert.equal(last().ticketUser, 'alice');
     }
+  });
+
+  it('department views are not served, and BML is asked as the user', async () => {
+    for (const [sent, forwarded] of [
+      [`jobhistory/list?pageNow=1&isDeptView=true&proxyUser=bob`, `jobhistory/list?pageNow=1&proxyUser=bob`],
+      [`jobhistory/download-job-list?isDeptView=true`, `jobhistory/download-job-list`],
+      [`filesystem/openScriptFromBML?resourceId=r1&creator=bob`, `filesystem/openScriptFromBML?resourceId=r1`],
+    ]) {
+      await call(`${gw.url}${API}/${sent}`, { headers: asUser('alice') });
+      assert.equal(last().path, `${API}/${forwarded}`, sent);
+    }
+    const r = await call(`${gw.url}${API}/filesystem/chmod?filePath=${encodeURIComponent('file:///tmp/linkis/alice/../bob')}`, { headers: asUser('alice') });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.data.errorCode, 'BAD_PATH');
   });
 
   it('other calls keep the query as sent', async () => {

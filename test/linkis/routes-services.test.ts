@@ -29,6 +29,13 @@ test('table: service, kind and refusals', () => {
     ['GET', `${V1}/jobhistory/../entrance/submit`, { type: 'reject', code: 'BAD_PATH' }],
     ['GET', `${V1}/jobhistory//get`, { type: 'reject', code: 'BAD_PATH' }],
     ['GET', `${V1}/entrance/42/status`, { type: 'task', taskId: '42', kind: 'status' }],
+    // Linkis's owner check on file paths is a `contains` test: a ".." segment in any parameter walks out of it.
+    ['GET', `${V1}/filesystem/chmod?filePath=file:///tmp/linkis/alice/../bob&isRecursion=true`, { type: 'reject', code: 'BAD_PATH' }],
+    ['GET', `${V1}/filesystem/getDirFileTrees?path=file%3A%2F%2F%2Ftmp%2Flinkis%2Falice%2F%2E%2E`, { type: 'reject', code: 'BAD_PATH' }],
+    ['GET', `${V1}/filesystem/rename?oldDest=..\\bob&newDest=x`, { type: 'reject', code: 'BAD_PATH' }],
+    ['GET', `${V1}/filesystem/openFile?path=file:///tmp/linkis/alice/a..b.sql`, { type: 'publicservice', kind: 'filesystem' }],
+    ['GET', `${V1}/filesystem/openFile?path=file:///tmp/linkis/alice/%252e%252e/x`, { type: 'publicservice', kind: 'filesystem' }], // Linkis decodes once
+    ['GET', `${V1}/jobhistory/list?proxyUser=..`, { type: 'publicservice', kind: 'jobhistory' }],
     ['GET', '/api/rest_j/v2/jobhistory/1/get', { type: 'reject', code: 'NOT_FOUND' }],
   ];
   for (const [method, url, want] of rows) {

@@ -1,12 +1,18 @@
-/** publicservice calls whose proxyUser Linkis does not check are asked for the authenticated user only. */
+/** publicservice query parameters Linkis trusts unchecked: pinned to the authenticated user, or dropped. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { pinProxyUser } from '../../src/linkis/pinned-user-query';
+import { ownUserQuery } from '../../src/linkis/publicservice-query';
 
 const TOP = '/api/rest_j/v1/jobhistory/listDurationTop';
 const cases: Array<[target: string, want: string | undefined]> = [
-  ['/api/rest_j/v1/jobhistory/list?proxyUser=bob', undefined], // Linkis checks this one itself
+  ['/api/rest_j/v1/jobhistory/list?proxyUser=bob', undefined], // Linkis checks proxyUser here itself (admins only)
+  ['/api/rest_j/v1/jobhistory/list?pageNow=1&isDeptView=true&proxyUser=bob', '/api/rest_j/v1/jobhistory/list?pageNow=1&proxyUser=bob'],
+  ['/api/rest_j/v1/jobhistory/download-job-list?isDept%56iew=true', '/api/rest_j/v1/jobhistory/download-job-list'],
+  ['/api/rest_j/v1/jobhistory/list?', undefined],
+  ['/api/rest_j/v1/filesystem/openScriptFromBML?resourceId=r1&creator=bob', '/api/rest_j/v1/filesystem/openScriptFromBML?resourceId=r1'],
+  ['/api/rest_j/v1/filesystem/product/openScriptFromBML?creator=bob&creator=carol&version=v1', '/api/rest_j/v1/filesystem/product/openScriptFromBML?version=v1'],
+  ['/api/rest_j/v1/filesystem/openScriptFromBML?resourceId=r1', undefined],
   ['/api/rest_j/v1/jobhistory/42/get', undefined],
   [TOP, `${TOP}?proxyUser=alice`],
   [`${TOP}?`, `${TOP}?proxyUser=alice`],
@@ -19,7 +25,7 @@ const cases: Array<[target: string, want: string | undefined]> = [
   ['/api/rest_j/v1/jobhistory/listdurationtop?proxyUser=bob', undefined], // Spring matches paths case-sensitively
 ];
 for (const [target, want] of cases) {
-  test(`pinProxyUser(${JSON.stringify(target.slice(26))})`, () => assert.equal(pinProxyUser(target, 'alice'), want));
+  test(`ownUserQuery(${JSON.stringify(target.slice(26))})`, () => assert.equal(ownUserQuery(target, 'alice'), want));
 }
 
 test('property: whatever the query, the call names exactly the authenticated user, and every other parameter stays', () => {
@@ -29,7 +35,7 @@ test('property: whatever the query, the call names exactly the authenticated use
   );
   fc.assert(
     fc.property(fc.array(part, { maxLength: 6 }), fc.constantFrom('alice', 'svc.bi@corp'), (parts, user) => {
-      const out = pinProxyUser(`${TOP}?${parts.join('&')}`, user)!;
+      const out = ownUserQuery(`${TOP}?${parts.join('&')}`, user)!;
       const q = new URLSearchParams(out.slice(out.indexOf('?') + 1));
       assert.deepEqual(q.getAll('proxyUser'), [user], out);
       const others = (s: URLSearchParams) => [...s].filter(([k]) => k !== 'proxyUser');
