@@ -30,7 +30,7 @@ import { registerHealthRoutes } from './ops/ops-routes';
 import { compose } from './data-plane/pipeline';
 import { createEntranceProxy } from './data-plane/forward';
 import { createFairShare } from './data-plane/fair-share';
-import { checkNamedTasks } from './data-plane/named-tasks';
+import { checkOwnJobs } from './data-plane/own-jobs';
 import type { RateLimits } from './data-plane/rate-limit';
 import { API_PREFIX } from './linkis/routes';
 import { helmetHeaders } from './data-plane/security-headers';
@@ -115,7 +115,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       refuseUnroutable({ prefixes: config.publicservice.prefixes, get configured() { return publicserviceDiscovered || deps.publicservice.all().length > 0; } }), // 7. bad ids, paths, prefixes
       createBodyReader(config.bodyLimitBytes, config.submissionLimitBytes), // 8. bounded; submissions checked, name the user only
       locateTask(locator), //                      9. a taskID: its instance and jobInstanceKey from the job history
-      checkNamedTasks(locator), //                 10. taskIDs named in the query or a killJobs body: the user's own
+      checkOwnJobs(locator), //                    10. the user's own jobs only: the execID's user, taskIDs in the query or a killJobs body
       actAsUser(tickets, config.ticketCookie), //  11. strip client identity, add the user's ticket cookie
       selectUpstream(registry, deps.publicservice, locator), // 12. the job's own instance, or a balancer
       createFairShare(config.upstream), //         13. in-flight upstream requests per token+user and per client: past the bound a fast 429

@@ -323,8 +323,8 @@ test('routing: malformed and unknown execIDs, operation calls, unknown paths, /h
 
   // Well-formed, but the instance is not one of ours: never a fallback to another Entrance (Linkis #5132).
   for (const [id, instance] of [
-    ['exec_id018016linkis-cg-entrance10.244.0.13:9104LINKISCLI_hadoop_shell_0', '10.244.0.13:9104'],
-    ['030418IDEhivebdpdwc010004:10087IDE_johnnwang_21', 'bdpdwc010004:10087'],
+    ['exec_id018016linkis-cg-entrance10.244.0.13:9104LINKISCLI_alice_shell_0', '10.244.0.13:9104'],
+    ['030418IDEhivebdpdwc010004:10087IDE_alice_21', 'bdpdwc010004:10087'],
   ]) {
     const r = await call(`${gw.url}${ENTRANCE}/${encodeURIComponent(id)}/log?fromLine=0&size=5`, { headers: asUser() });
     assert.equal(r.status, 404, r.text);

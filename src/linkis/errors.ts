@@ -31,6 +31,7 @@ export const ERROR_CATALOGUE = {
   NO_HEALTHY_PUBLICSERVICE: { http: 503, status: 1, message: 'No linkis-ps-publicservice instance is available' },
   TASK_NOT_FOUND: { http: 404, status: 1, message: 'No such task in the job history of this user' },
   TASK_LOOKUP_FAILED: { http: 502, status: 1, message: 'The job history lookup for this task failed' },
+  JOB_NOT_FOUND: { http: 404, status: 1, message: 'No such job for this user' },
   TASK_PARAM_INVALID: { http: 400, status: 1, message: 'A taskID named in the query or in taskIDList must be a task number, given once' },
   TASK_NOT_ROUTABLE: { http: 503, status: 1, message: 'The job history names no Entrance instance for this task yet; retry shortly' },
   UPSTREAM_REFUSED: { http: 503, status: 1, message: 'The Entrance refused the connection (is it running?)' },

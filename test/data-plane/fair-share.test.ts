@@ -163,12 +163,12 @@ test('streams of many users fill their own pool: the next stream is a fast 503, 
 
 test('short calls past the pool do not queue: with the Entrance hanging, the third concurrent call is a fast 503', { timeout: 60_000 }, async (t) => {
   const { sim, gw } = await setUp(t, { 'gateway.upstream.max.sockets': '2', 'gateway.upstream.response.timeout.ms': '3000' });
-  const execId = await jobDirect(sim, 'alice');
+  const [bobs, carols] = [await jobDirect(sim, 'bob'), await jobDirect(sim, 'carol')];
   sim.mode = 'hang';
-  const hanging = [0, 1].map(() => call(url(gw, execId, 'status'), { headers: asUser('bob') }));
+  const hanging = [0, 1].map(() => call(url(gw, bobs, 'status'), { headers: asUser('bob') }));
   await sleep(200);
   const started = performance.now();
-  const r = await call(url(gw, execId, 'status'), { headers: asUser('carol', OTHER_TOKEN) });
+  const r = await call(url(gw, carols, 'status'), { headers: asUser('carol', OTHER_TOKEN) });
   const ms = performance.now() - started;
   assert.equal(r.status, 503, r.text);
   assert.equal(r.body.data.errorCode, 'UPSTREAM_BUSY');
@@ -177,5 +177,5 @@ test('short calls past the pool do not queue: with the Entrance hanging, the thi
   // The hung ones end with the response timeout; then the pool is free again.
   for (const h of await Promise.all(hanging)) assert.equal(h.status, 504);
   sim.mode = 'normal';
-  assert.equal((await call(url(gw, execId, 'status'), { headers: asUser('alice') })).status, 200);
+  assert.equal((await call(url(gw, bobs, 'status'), { headers: asUser('bob') })).status, 200);
 });

@@ -1,10 +1,16 @@
 /**
- * taskIDs a client names besides the path's id (`?taskID=` on an Entrance call, `taskIDList` in a killJobs
- * body) must be the user's own: a Linkis 1.8 Entrance force-kills them, or reads their status, without
- * asking whose they are (see linkis/named-tasks.ts). Each is looked up in the job history as the user
- * (cached, like taskID follow-ups); one that is not there is 404 TASK_NOT_FOUND and nothing is forwarded.
+ * Every job a request names must be the user's own, because a Linkis 1.8 Entrance often does not ask:
+ * - the execID of a follow-up names its user (see linkis/job-owner.ts); another user's is 404
+ *   JOB_NOT_FOUND (a taskID follow-up was looked up as the user already);
+ * - taskIDs named besides the path's id (`?taskID=` on an Entrance call, `taskIDList` in a killJobs body)
+ *   are force-killed, or their status read, without a check (see linkis/named-tasks.ts): each is looked up
+ *   in the job history as the user (cached, like taskID follow-ups); one that is not there is 404
+ *   TASK_NOT_FOUND.
+ * Nothing is forwarded for a job that is not the user's.
  */
 import { GatewayError } from '../linkis/errors';
+import { parseJobIdSegment } from '../linkis/execid';
+import { shortIdNamesUser } from '../linkis/job-owner';
 import { killJobsTaskIds, queryTaskIds } from '../linkis/named-tasks';
 import { contextOf } from './context';
 import type { Middleware } from './pipeline';
@@ -13,11 +19,16 @@ import type { TaskLocator } from './task-locator';
 /** killJobs bodies are a few lists of ids: parsing more on the data plane's thread is not worth it. */
 const MAX_KILL_JOBS_BODY = 64 * 1024;
 
-export function checkNamedTasks(locator: Pick<TaskLocator, 'owns'>): Middleware {
+export function checkOwnJobs(locator: Pick<TaskLocator, 'owns'>): Middleware {
   return (req, _res, next) => {
     const ctx = contextOf(req);
     const route = ctx.route!;
     if (route.type !== 'followup' && route.type !== 'task' && route.type !== 'operation') return next();
+    // killJobs names its jobs in the body (Linkis checks the owner of those it holds); its path id is not read.
+    if (route.type === 'followup' && route.action !== 'killJobs') {
+      const job = parseJobIdSegment(route.execId);
+      if (job.ok && job.kind === 'execId' && !shortIdNamesUser(job.shortId, ctx.user!)) return next(new GatewayError('JOB_NOT_FOUND', `execID ${route.execId.slice(0, 160)}`));
+    }
     const inQuery = queryTaskIds(req.url ?? '');
     if (!inQuery.ok) return next(new GatewayError('TASK_PARAM_INVALID', inQuery.reason));
     let taskIds = inQuery.taskIds;

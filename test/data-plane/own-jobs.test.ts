@@ -1,7 +1,8 @@
 /**
- * A Linkis 1.8 Entrance force-kills the task named by `?taskID=` (kill) or in `taskIDList` (killJobs) when
- * the execID's job is not in its memory, and never asks whose it is. Through the gateway, a user can only
- * name their own tasks: another user's is 404 TASK_NOT_FOUND and nothing reaches any Entrance.
+ * A Linkis 1.8 Entrance answers status, progress and log for any execID, and force-kills the task named by
+ * `?taskID=` (kill) or in `taskIDList` (killJobs) when the execID's job is not in its memory, never asking
+ * whose it is. Through the gateway a user can only name their own jobs: another user's execID is 404
+ * JOB_NOT_FOUND, another user's taskID 404 TASK_NOT_FOUND, and nothing reaches any Entrance.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +19,7 @@ async function submitAs(gw: TestGateway, user: string): Promise<{ taskID: number
   return r.body.data;
 }
 
-describe('taskIDs named in the query or a killJobs body', () => {
+describe('the jobs a request names are the user\'s own', () => {
   let linkis: SimulatedLinkis;
   let gw: TestGateway;
   let bare: TestGateway;
@@ -32,6 +33,19 @@ describe('taskIDs named in the query or a killJobs body', () => {
     await bare.close();
     await gw.close();
     await linkis.close();
+  });
+
+  it("alice cannot read the status, progress or log of bob's job by its execID (the Entrance would not ask)", async () => {
+    const bob = await submitAs(gw, 'bob');
+    const before = received();
+    for (const action of ['status', 'progress', 'log?fromLine=0&size=10', 'progressWithResource', 'pause']) {
+      const r = await call(`${gw.url}${API}/entrance/${encodeURIComponent(bob.execID)}/${action}`, { headers: as('alice') });
+      assert.equal(r.status, 404, `${action}: ${r.text}`);
+      assert.equal(r.body.data.errorCode, 'JOB_NOT_FOUND');
+    }
+    assert.equal(received(), before, 'no Entrance received any of them');
+    const own = await call(`${gw.url}${API}/entrance/${encodeURIComponent(bob.execID)}/status`, { headers: as('bob') });
+    assert.equal(own.body.status, 0, own.text);
   });
 
   it("alice cannot force-kill bob's task through a job the Entrance does not hold; her own goes through", async () => {
