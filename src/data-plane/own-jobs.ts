@@ -9,7 +9,6 @@
  * Nothing is forwarded for a job that is not the user's.
  */
 import { GatewayError } from '../linkis/errors';
-import { parseJobIdSegment } from '../linkis/execid';
 import { shortIdNamesUser } from '../linkis/job-owner';
 import { killJobsTaskIds, queryTaskIds } from '../linkis/named-tasks';
 import { contextOf } from './context';
@@ -25,9 +24,8 @@ export function checkOwnJobs(locator: Pick<TaskLocator, 'owns'>): Middleware {
     const route = ctx.route!;
     if (route.type !== 'followup' && route.type !== 'task' && route.type !== 'operation') return next();
     // killJobs names its jobs in the body (Linkis checks the owner of those it holds); its path id is not read.
-    if (route.type === 'followup' && route.action !== 'killJobs') {
-      const job = parseJobIdSegment(route.execId);
-      if (job.ok && job.kind === 'execId' && !shortIdNamesUser(job.shortId, ctx.user!)) return next(new GatewayError('JOB_NOT_FOUND', `execID ${route.execId.slice(0, 160)}`));
+    if (route.type === 'followup' && route.action !== 'killJobs' && route.shortId !== undefined && !shortIdNamesUser(route.shortId, ctx.user!)) {
+      return next(new GatewayError('JOB_NOT_FOUND', `execID ${route.execId.slice(0, 160)}`));
     }
     const inQuery = queryTaskIds(req.url ?? '');
     if (!inQuery.ok) return next(new GatewayError('TASK_PARAM_INVALID', inQuery.reason));

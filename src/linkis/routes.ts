@@ -31,7 +31,7 @@ export type Route =
   /** A new job: balanced over healthy instances; the body is rewritten to the effective user. */
   | { type: 'submit'; kind: 'submit'; path: string; action: 'execute' | 'submit' }
   /** A follow-up for a job: only ever to the instance named in its execID. */
-  | { type: 'followup'; kind: RouteKind; path: string; action: string; instance: string; execId: string }
+  | { type: 'followup'; kind: RouteKind; path: string; action: string; instance: string; execId: string; /** The execID's short id (`<creator>_<user>_…_<index>`); none when a taskID was resolved. */ shortId?: string }
   /** A follow-up by numeric taskID: the job history names the instance (looked up as the user). */
   | { type: 'task'; kind: RouteKind; path: string; action: string; taskId: string }
   /** user/login, user/proxy, user/logout: answered by the gateway itself. */
@@ -153,7 +153,7 @@ export function classifyEntranceRequest(method: string, url: string): Route {
   const parsed = parseJobIdSegment(idSegment);
   if (!parsed.ok) return { type: 'reject', path, code: 'EXECID_MALFORMED', detail: parsed.reason };
   if (parsed.kind === 'taskId') return { type: 'task', kind, path, action, taskId: parsed.taskId };
-  return { type: 'followup', kind, path, action, instance: parsed.instance, execId: parsed.execId };
+  return { type: 'followup', kind, path, action, instance: parsed.instance, execId: parsed.execId, shortId: parsed.shortId };
 }
 
 /** Echoing client input into a message: keep it short and free of control characters. */
