@@ -38,7 +38,7 @@ export function validateAdmin(r: KeyReader, confDir: string, serverPort: number)
   const port = r.int('gateway.admin.port', 0, 65535);
   const allowPublic = r.bool('gateway.admin.allow.public');
   // The admin API edits who may act as whom: it must not be reachable from the network by accident.
-  if (host && r.get('gateway.admin.allow.public') !== 'true' && !isLoopbackHost(host)) {
+  if (host && !allowPublic && !isLoopbackHost(host)) {
     r.problems.push(`gateway.admin.host: "${host}" is not a loopback address; the admin listener binds a public address only with gateway.admin.allow.public=true`);
   }
   if (port !== 0 && port === serverPort) r.problems.push(`gateway.admin.port: ${port} is also gateway.server.port; the admin listener needs its own port`);

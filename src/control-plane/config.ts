@@ -152,21 +152,18 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
   if (submissionLimitBytes === null || submissionLimitBytes < 1024 || submissionLimitBytes > 64 * 1024 ** 2) {
     problems.push(`gateway.submission.max.bytes: "${get('gateway.submission.max.bytes')}" is not a size between 1kb and 64mb (e.g. 512kb, 2mb)`);
   }
-  const format = get('gateway.log.format');
-  if (!['json', 'pretty', 'auto'].includes(format)) problems.push(`gateway.log.format: "${format}" is not one of json, pretty, auto`);
-  const level = get('gateway.log.level');
-  if (!['error', 'warn', 'info', 'debug'].includes(level)) problems.push(`gateway.log.level: "${level}" is not one of error, warn, info, debug`);
+  const format = r.oneOf('gateway.log.format', ['json', 'pretty', 'auto'] as const);
+  const level = r.oneOf('gateway.log.level', ['error', 'warn', 'info', 'debug'] as const);
 
   const publicserviceInstances = parseInstances(get('gateway.publicservice.instances'), problems, 'gateway.publicservice.instances');
-  const discovery = validateDiscovery(get, int, problems, { entrance: instances.length, publicservice: publicserviceInstances.length });
+  const discovery = validateDiscovery(r, { entrance: instances.length, publicservice: publicserviceInstances.length });
   const draining = get('gateway.entrance.draining').split(',').map((x) => x.trim()).filter(Boolean);
   for (const d of draining) {
     // Discovered instances are not known yet: a name is applied when the registry lists it.
     if (discovery.mode === 'static' && !instances.some((i) => i.name === d)) problems.push(`gateway.entrance.draining: "${d}" is not in gateway.entrance.instances`);
     else if (discovery.mode !== 'static' && !isInstanceName(d)) problems.push(`gateway.entrance.draining: "${d}" is not host:port`);
   }
-  const healthMode = get('gateway.health.check.mode');
-  if (!['tcp', 'http', 'off'].includes(healthMode)) problems.push(`gateway.health.check.mode: "${healthMode}" is not one of tcp, http, off`);
+  const healthMode = r.oneOf('gateway.health.check.mode', ['tcp', 'http', 'off'] as const);
   const healthPath = get('gateway.health.check.path');
   if (!/^\/[\x21-\x7e]*$/.test(healthPath)) problems.push(`gateway.health.check.path: "${healthPath}" must be a path starting with /`);
   const redisUrl = get('gateway.ratelimit.redis.url');
@@ -194,10 +191,10 @@ export function validateConfig(raw: Record<string, string>, confDir: string, fil
     bodyLimitBytes: bodyLimitBytes ?? 0,
     submissionLimitBytes: submissionLimitBytes ?? 0,
     ticketCacheMs: int('gateway.ticket.cache.ms', 0, 3_600_000),
-    log: { level, format: format as GatewayConfig['log']['format'] },
+    log: { level, format },
     draining,
     health: {
-      mode: healthMode as GatewayConfig['health']['mode'],
+      mode: healthMode,
       path: healthPath,
       intervalMs: int('gateway.health.check.interval.ms', 100, 3_600_000),
       timeoutMs: int('gateway.health.check.timeout.ms', 10, 600_000),

@@ -91,14 +91,6 @@ export function startsLikeEnvelope(chunks: readonly Buffer[]): boolean {
   return true;
 }
 
-export function firstNonSpace(chunk: Buffer): number {
-  for (let i = 0; i < chunk.length; i++) {
-    const b = chunk[i]!;
-    if (!isSpace(b)) return b;
-  }
-  return 0x7b; // all whitespace so far: too early to judge, let it stream
-}
-
 /**
  * A small success read whole: checked, then sent as it came. A submission's answer teaches the task cache
  * (ctx.answerTap), so it is parsed; any other is checked by envelopeShaped, without building objects.

@@ -20,7 +20,7 @@ import type { RequestContext } from './context';
 import type { UpstreamPool } from './fair-share';
 import type { Next } from './pipeline';
 import { StreamedAnswer } from './answer-stream';
-import { MAX_READ_BODY, answerMode, firstNonSpace, forwardedHeaders, isPassableStatus, startsLikeEnvelope } from './upstream-answer';
+import { MAX_READ_BODY, answerMode, forwardedHeaders, isPassableStatus, startsLikeEnvelope } from './upstream-answer';
 import { sendBadBody, sendBadStatus, sendErrorAnswer, sendUpstreamReset, sendWholeSuccess } from './upstream-answer';
 import { codedError, type IdleWatch, type TrackedClient, type Watched } from './upstream-connections';
 
@@ -114,7 +114,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers, Watched {
     if (phase === 'stream') return this.stream!.push(chunk);
     if (phase === 'sniff') {
       // An envelope always starts with '{': stream the rest; anything else is read (bounded) to be quoted.
-      if (firstNonSpace(chunk) === 0x7b) return this.startStream(chunk);
+      if (startsLikeEnvelope([chunk])) return this.startStream(chunk);
       this.phase = 'bad';
     } else if (phase === 'gather') {
       // No declared length (chunked): checked whole like a small success while it stays small.

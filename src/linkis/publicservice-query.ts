@@ -50,13 +50,7 @@ function springPath(path: string): string {
   return decoded.length > 1 && decoded.endsWith('/') ? decoded.slice(0, -1) : decoded;
 }
 
-/** A parameter's name as Spring reads it (`+` is a space, then percent-decoded; Spring names are case-sensitive). */
+/** A parameter's name as Spring reads it (`+` a space, percent-decoded; names are case-sensitive). */
 function decodedName(pair: string): string {
-  const eq = pair.indexOf('=');
-  const name = (eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
+  return new URLSearchParams(pair).keys().next().value ?? '';
 }

@@ -104,19 +104,10 @@ export function classifyRequest(method: string, url: string): Route {
 
 const DOT_DOT = /(?:^|[/\\])\.\.(?:[/\\]|$)/;
 
-/** A query value that, decoded as Spring decodes it, has a `..` path segment. */
+/** A query parameter (name or value, decoded as Spring decodes them) with a `..` path segment. */
 function hasDotDotValue(query: string): boolean {
   if (!query.includes('.') && !/%2e/i.test(query)) return false;
-  for (const pair of query.split('&')) {
-    const value = pair.slice(pair.indexOf('=') + 1).replace(/\+/g, ' ');
-    let decoded = value;
-    try {
-      decoded = decodeURIComponent(value);
-    } catch {
-      // left as sent: Spring would refuse it
-    }
-    if (DOT_DOT.test(decoded)) return true;
-  }
+  for (const [name, value] of new URLSearchParams(query)) if (DOT_DOT.test(value) || DOT_DOT.test(name)) return true;
   return false;
 }
 

@@ -2,6 +2,7 @@
  * The `gateway.discovery.*` keys: where Linkis's service registry is and what to read from it. Pure,
  * called by validateConfig; problems are reported by key like every other setting.
  */
+import type { KeyReader } from '../config-reader';
 
 export interface DiscoveryConfig {
   /** `static`: the configured instance lists only (the default); `eureka` or `nacos`: read the registry. */
@@ -21,15 +22,12 @@ export interface DiscoveryConfig {
   nacosGroup: string;
 }
 
-type Get = (key: string) => string;
-type Int = (key: string, min: number, max: number) => number;
 
 const SERVICE = /^[A-Za-z0-9._@-]{1,128}$/;
 
-export function validateDiscovery(get: Get, int: Int, problems: string[], configured: { entrance: number; publicservice: number }): DiscoveryConfig {
-  const modeValue = get('gateway.discovery');
-  const mode = (['static', 'eureka', 'nacos'] as const).find((m) => m === modeValue) ?? 'static';
-  if (mode !== modeValue) problems.push(`gateway.discovery: "${modeValue}" is not one of static, eureka, nacos`);
+export function validateDiscovery(r: KeyReader, configured: { entrance: number; publicservice: number }): DiscoveryConfig {
+  const { get, int, problems } = r;
+  const mode = r.oneOf('gateway.discovery', ['static', 'eureka', 'nacos'] as const);
   const refreshMs = int('gateway.discovery.refresh.ms', 100, 3_600_000);
   const fullRefreshMs = int('gateway.discovery.full.refresh.ms', 100, 86_400_000);
   if (fullRefreshMs < refreshMs) problems.push(`gateway.discovery.full.refresh.ms: ${fullRefreshMs} is shorter than gateway.discovery.refresh.ms (${refreshMs})`);
